@@ -1,0 +1,106 @@
+"""Capture to a session file: the application service that joins rig, engine and storage.
+
+Used by ``lsi-rig capture``, ``lsi-rig demo`` and the GUI. Everything that can be checked is
+checked before the session file is created, so a bad input never leaves a half-written file;
+once capture has started, every completed record is on disk whatever happens next.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsi_rig.config.load import dump_rig
+from lsi_rig.config.schema import RigConfig
+from lsi_rig.engine import AcquisitionEngine, CapturePlan, Progress, RunSummary
+from lsi_rig.errors import SessionError
+from lsi_rig.rig import Rig, build_rig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    path: Path
+    summary: RunSummary
+    status: str
+
+
+def check_output_path(path: Path, *, overwrite: bool) -> None:
+    """Fail early and clearly when the session file cannot be written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.suffix.lower() not in (".h5", ".hdf5"):
+        raise SessionError(f"output {path}: session files must end in .h5 or .hdf5")
+    if not folder.exists():
+        raise SessionError(f"output {path}: folder {folder} does not exist (create it first)")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise SessionError(f"output {path}: folder {folder} is not writable (check permissions)")
+    if path.exists() and not overwrite:
+        raise SessionError(f"output {path}: file exists (choose another name or pass --overwrite)")
+
+
+def capture_session(
+    rig_config: RigConfig,
+    plan: CapturePlan,
+    out: str | Path,
+    *,
+    overwrite: bool = False,
+    command: str = "",
+    on_progress: Callable[[Progress], None] | None = None,
+    engine_ready: Callable[[AcquisitionEngine], None] | None = None,
+    rig: Rig | None = None,
+) -> CaptureResult:
+    """Run ``plan`` on the rig and record it in a new session file at ``out``.
+
+    ``engine_ready`` receives the engine before the first record so a caller (the GUI, a signal
+    handler) can call :meth:`AcquisitionEngine.stop`.
+    """
+    from lsi_rig.storage import RunStatus, SessionLogHandler, SessionMetadata, SessionWriter
+
+    path = Path(out)
+    check_output_path(path, overwrite=overwrite)
+    owns_rig = rig is None
+    rig = rig if rig is not None else build_rig(rig_config)
+    try:
+        engine = AcquisitionEngine(rig, on_progress=on_progress)
+        prepared = engine.prepare(plan)
+        sequence, timing = prepared
+        metadata = SessionMetadata(
+            rig_name=rig_config.name,
+            rig_config_yaml=dump_rig(rig_config),
+            devices=rig.describe(),
+            masks=plan.masks,
+            sequence=sequence,
+            scenes=list(plan.scenes.infos),
+            calibration=None,
+            command=command,
+            extra={"sequence_period_us": timing.sequence_period_us},
+        )
+        if engine_ready is not None:
+            engine_ready(engine)
+        writer = SessionWriter(path, metadata, overwrite=overwrite)
+        handler = SessionLogHandler(writer)
+        handler.setLevel(logging.INFO)
+        root = logging.getLogger("lsi_rig")
+        root.addHandler(handler)
+        status = RunStatus.FAILED
+        try:
+            log.info(
+                "capture started: %d scenes x %d repeats", len(plan.scenes.infos), plan.repeats
+            )
+            summary = engine.run(plan, writer, prepared=prepared)
+            status = RunStatus.INTERRUPTED if summary.stopped else RunStatus.COMPLETE
+            log.info("capture ended: %d records, status %s", summary.records_written, status)
+        except KeyboardInterrupt:
+            status = RunStatus.INTERRUPTED
+            raise
+        finally:
+            root.removeHandler(handler)
+            writer.close(status)
+    finally:
+        if owns_rig:
+            rig.close()
+    return CaptureResult(path=path, summary=summary, status=str(status))

@@ -1,0 +1,1 @@
+"""Command-line interface (``lsi-rig``). Each sub-command lives in its own module."""

@@ -1,0 +1,80 @@
+"""``lsi-rig capture``: measure images through a rig into a new HDF5 session file."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("capture")(capture)
+
+
+def capture(
+    rig: Annotated[
+        str, typer.Option("--rig", help="built-in rig (sim, sim-ideal, emulated) or YAML")
+    ],
+    masks: Annotated[
+        str, typer.Option("--masks", help="demo:hadamard32, CHECKPOINT.pt, MASKS.npy/.npz, PNG dir")
+    ],
+    images: Annotated[
+        list[Path], typer.Option("--images", help="image files or folders (several allowed)")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="new session file (.h5)")],
+    more_images: Annotated[
+        list[Path] | None, typer.Argument(help="more image files/folders", show_default=False)
+    ] = None,
+    repeats: Annotated[int | None, typer.Option(min=1, help="records per scene")] = None,
+    averages: Annotated[int | None, typer.Option(min=1, help="passes averaged per record")] = None,
+    exposure_us: Annotated[float | None, typer.Option(help="pattern exposure (µs)")] = None,
+    reference_every: Annotated[
+        int | None, typer.Option(min=1, help="dark/bright references every K masks")
+    ] = None,
+    no_references: Annotated[bool, typer.Option(help="no interleaved references")] = False,
+    complementary: Annotated[bool, typer.Option(help="differential: mask then complement")] = False,
+    keep_trace: Annotated[bool, typer.Option(help="store raw DAQ traces")] = False,
+    size: Annotated[int, typer.Option(help="resize scenes to size×size (0: keep)")] = 256,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing output file")] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Capture measurement vectors of images through a rig into a session file."""
+    from lsi_rig.acquire import capture_session, check_output_path
+    from lsi_rig.config import load_rig
+    from lsi_rig.engine import CapturePlan
+    from lsi_rig.masks import load_masks
+    from lsi_rig.scenes.source import file_scene_source
+
+    from .progress import ProgressBar
+
+    check_output_path(out, overwrite=overwrite)
+    rig_config = load_rig(rig)
+    mask_set = load_masks(masks, complementary=complementary)
+    scenes = file_scene_source([*images, *(more_images or [])], size=size or None)
+    overrides: dict[str, object] = {
+        "repeats": repeats,
+        "averages": averages,
+        "exposure_us": exposure_us,
+        "reference_every": reference_every,
+        "keep_trace": keep_trace or None,
+    }
+    plan = CapturePlan.from_config(
+        rig_config.acquisition, scenes=scenes, masks=mask_set, **overrides
+    )
+    if no_references:
+        plan = dataclasses.replace(plan, reference_every=None)
+    command = "lsi-rig " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    with ProgressBar(plan.n_records, description="capture", enabled=not quiet) as bar:
+        result = capture_session(
+            rig_config, plan, out, overwrite=overwrite, command=command, on_progress=bar
+        )
+    summary = result.summary
+    flags = ", ".join(f"{k}={v}" for k, v in sorted(summary.flag_counts.items())) or "none"
+    typer.echo(
+        f"{result.path}: {summary.records_written}/{summary.records_planned} records, "
+        f"status {result.status}, flags {flags}"
+    )

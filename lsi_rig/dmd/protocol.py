@@ -1,0 +1,61 @@
+"""Device contract for the spatial light modulator (DLP4500 / DLPC350 or its simulation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from lsi_rig.dmd.sequence import PatternSequence
+
+
+@dataclass(frozen=True)
+class SequenceTiming:
+    """How the DMD will actually run a loaded sequence.
+
+    ``sequence_period_us`` is the time from one TRIG_OUT_2 (sequence start) to the next; it can
+    exceed ``n_patterns * period_us`` when the mode pads to whole video frames.
+    """
+
+    n_patterns: int
+    exposure_us: float
+    period_us: float
+    sequence_period_us: float
+    patterns_per_frame: int | None = None
+    frames_per_sequence: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DmdStatus:
+    """Decoded controller state, polled during acquisition to tie device health to data."""
+
+    running: bool
+    healthy: bool
+    video_locked: bool | None = None
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Dmd(Protocol):
+    """A DMD that shows a pattern sequence repeatedly, emitting TRIG_OUT_1 per pattern and
+    TRIG_OUT_2 per sequence."""
+
+    def describe(self) -> dict[str, Any]:
+        """Static description (model, firmware, geometry, mode) stored in the session file."""
+        ...
+
+    def load_sequence(self, sequence: PatternSequence) -> SequenceTiming:
+        """Program the sequence (stops the sequencer first). Raises DeviceError on refusal."""
+        ...
+
+    def start(self) -> None:
+        """Run the loaded sequence continuously."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def status(self) -> DmdStatus: ...
+
+    def close(self) -> None: ...
