@@ -36,7 +36,9 @@ def check_output_path(path: Path, *, overwrite: bool) -> None:
         raise SessionError(f"output {path}: session files must end in .h5 or .hdf5")
     if not folder.exists():
         raise SessionError(f"output {path}: folder {folder} does not exist (create it first)")
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+    if not folder.is_dir():
+        raise SessionError(f"output {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
         raise SessionError(f"output {path}: folder {folder} is not writable (check permissions)")
     if path.exists() and not overwrite:
         raise SessionError(f"output {path}: file exists (choose another name or pass --overwrite)")

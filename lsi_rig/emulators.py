@@ -31,9 +31,11 @@ def start_emulators(config: RigConfig, ctx: BackendContext) -> list[Any]:
             ctx.endpoints["dlpc350_usb_backend"] = dmd.usb_backend
             ctx.endpoints["dlpc350_video_sink"] = dmd.video_sink
         if wanted.daq_grpc:
-            from lsi_rig.detector.grpc_double import start_server
+            from lsi_rig.detector.grpc_double import Wiring, start_server
 
-            daq = start_server(ctx.world, address="127.0.0.1:0")
+            detector = config.devices.detector
+            wiring = Wiring.for_config(detector) if detector.backend == "nidaqmx" else None
+            daq = start_server(ctx.world, address="127.0.0.1:0", wiring=wiring)
             handles.append(daq)
             ctx.endpoints["daq_grpc_address"] = daq.address
         if wanted.sync_pty:

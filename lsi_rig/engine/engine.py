@@ -75,12 +75,34 @@ class RunSummary:
         return (self.wall_s - self.device_s) / self.records_written
 
 
-def expected_edges(t_reset_s: float, t_pass_start_s: float, timing: SequenceTiming) -> int:
-    """TRIG_OUT_1 rising edges a counter reset at ``t_reset_s`` has seen by the end of the pass
-    that starts at ``t_pass_start_s``, for a sequencer running continuously."""
+def pattern_offsets_s(timing: SequenceTiming) -> np.ndarray:
+    """Start time of each pattern from its pass start. Video-port modes put
+    ``patterns_per_frame`` patterns in each frame and wait for the next VSYNC."""
+    index = np.arange(timing.n_patterns)
+    period_s = timing.period_us * 1e-6
+    if timing.patterns_per_frame and timing.frames_per_sequence:
+        frame_s = timing.sequence_period_us * 1e-6 / timing.frames_per_sequence
+        return (index // timing.patterns_per_frame) * frame_s + (
+            index % timing.patterns_per_frame
+        ) * period_s
+    return index * period_s
+
+
+def expected_edges(
+    t_reset_s: float, t_pass_start_s: float, timing: SequenceTiming
+) -> tuple[int, int]:
+    """Range (low, high) of TRIG_OUT_1 rising edges a counter reset at ``t_reset_s`` has seen
+    by the end of the pass starting at ``t_pass_start_s``, for a sequencer running
+    continuously. Edges of the previous pass within a quarter period of the reset may or may
+    not have been counted (clock resolution), so they widen the range instead of raising false
+    flags."""
+    offsets = pattern_offsets_s(timing)
     previous = t_pass_start_s - timing.sequence_period_us * 1e-6
-    starts = previous + np.arange(timing.n_patterns) * timing.period_us * 1e-6
-    return timing.n_patterns + int(np.count_nonzero(starts >= t_reset_s))
+    starts = np.concatenate([previous + offsets, t_pass_start_s + offsets])
+    tolerance = 0.25 * timing.period_us * 1e-6
+    low = int(np.count_nonzero(starts >= t_reset_s + tolerance))
+    high = int(np.count_nonzero(starts > t_reset_s - tolerance))
+    return low, high
 
 
 class AcquisitionEngine:
@@ -165,8 +187,9 @@ class AcquisitionEngine:
                     sink.append(record)
                     sink_s += time.perf_counter() - t0
                     written += 1
-                    for name in record.flags.names():
-                        flag_counts[name] = flag_counts.get(name, 0) + 1
+                    if record.flags:
+                        for name in record.flags.names():
+                            flag_counts[name] = flag_counts.get(name, 0) + 1
                     self._emit(
                         Progress(
                             written,
@@ -226,10 +249,10 @@ class AcquisitionEngine:
                     flags |= RecordFlags.EXTRA_EDGES
             if rig.sync is not None and np.all(np.isfinite(reading.samples_v)):
                 seen = int(self._timed(rig.sync.edge_count))  # type: ignore[call-overload]
-                want = expected_edges(t_reset, reading.t_start_s, timing)
-                if seen < want:
+                low, high = expected_edges(t_reset, reading.t_start_s, timing)
+                if seen < low:
                     flags |= RecordFlags.MISSING_EDGES
-                elif seen > want:
+                elif seen > high:
                     flags |= RecordFlags.EXTRA_EDGES
             readings.append(reading)
         samples = (

@@ -1,0 +1,90 @@
+"""What the emulated DMD shows, handed to the World: video frames decoded through the LUT.
+
+At Start the sequencer state (LUT, exposure, period) and the frames on the video port define one
+pass of mirror patterns: each LUT entry with a buffer swap moves to the next received frame, each
+entry shows one bit plane (pattern number) of the current frame. A LUT of S swaps over a host loop
+of F frames repeats after lcm(S, F) frames, which is one pass. The patterns go to the World at
+mirror level (packed, 1 bit per mirror), so the World computes the signals from exactly what the
+device would show, not from the masks the host meant.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+
+from lsi_rig.dmd.dlpc350.emulator.device import Registers
+from lsi_rig.dmd.dlpc350.lut import LutEntry
+from lsi_rig.dmd.dlpc350.packing import PLANE_CHANNEL_BIT
+from lsi_rig.dmd.dlpc350.video import MemoryVideoSink
+from lsi_rig.errors import DeviceError
+
+log = logging.getLogger(__name__)
+
+
+def decode_pass(
+    frames: np.ndarray, entries: list[LutEntry], *, invert_data: bool = False
+) -> tuple[np.ndarray, int]:
+    """Packed mirror patterns uint8 [P, 1140, 114] of one pass, and the pass length in frames."""
+    n_frames = frames.shape[0]
+    swaps = sum(e.buffer_swap for e in entries)
+    if swaps == 0:
+        pass_frames, repeats = 1, 1
+    else:
+        pass_frames = math.lcm(swaps, n_frames)
+        repeats = pass_frames // swaps
+    rows, cols = frames.shape[1], frames.shape[2]
+    packed = np.empty((repeats * len(entries), rows, (cols + 7) // 8), dtype=np.uint8)
+    frame_index = -1 if swaps else 0
+    i = 0
+    for _ in range(repeats):
+        for e in entries:
+            if e.bit_depth != 1:
+                raise DeviceError(f"DLPC350 emulator: only 1-bit patterns (got {e.bit_depth})")
+            if e.buffer_swap:
+                frame_index += 1
+            channel, bit = PLANE_CHANNEL_BIT[e.pattern_number]
+            plane = (frames[frame_index % n_frames, :, :, channel] >> bit) & 1
+            on = plane.astype(bool) ^ (e.invert ^ invert_data)
+            if e.led_select == 0:
+                on[:] = False  # no illumination: the pattern sends no light
+            packed[i] = np.packbits(on, axis=-1)
+            i += 1
+    return packed, pass_frames
+
+
+class WorldProjection:
+    """Start/Stop of the emulated sequencer → ``world.load_patterns`` / ``start_sequence``."""
+
+    def __init__(self, world: Any | None, sink: MemoryVideoSink) -> None:
+        self.world = world
+        self.sink = sink
+        self.last_pass: np.ndarray | None = None  # packed patterns of the last Start (tests)
+
+    def on_start(self, regs: Registers) -> None:
+        frames, hz = self.sink.snapshot()
+        if frames is None or hz is None:
+            log.warning("emulated DLPC350 started without video frames")
+            return
+        packed, pass_frames = decode_pass(
+            frames, regs.lut_entries(), invert_data=bool(regs.invert_data)
+        )
+        self.last_pass = packed
+        if self.world is None:
+            return
+        self.world.load_patterns(
+            packed,
+            level="mirror",
+            exposure_us=float(regs.exposure_us),
+            period_us=float(regs.period_us),
+            sequence_period_us=pass_frames * 1e6 / hz,
+            frame_period_us=1e6 / hz,
+        )
+        self.world.start_sequence()
+
+    def on_stop(self) -> None:
+        if self.world is not None and self.world.sequence_running:
+            self.world.stop_sequence()

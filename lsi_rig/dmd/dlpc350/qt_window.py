@@ -1,0 +1,175 @@
+"""Frameless full-screen Qt window that feeds the LightCrafter's HDMI input (QtGui only).
+
+The frame is painted 1:1 at the window's origin: one video pixel per mirror, so the screen wired
+to the DMD must run a 912×1140 mode at ``vsync_hz`` with a device-pixel ratio of 1 (a warning is
+logged otherwise). A loop of several frames advances on a precise timer at the frame rate; Qt
+cannot lock that to the display's vblank, so multi-frame sequences must be checked on the bench
+with TRIG_OUT_2 recorded (docs/dlpc350.md). The window needs a running Qt event loop (the GUI)
+or :meth:`QtVideoWindow.process_events` to repaint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QGuiApplication, QImage, QPainter, QPaintEvent, QRasterWindow, QScreen
+
+from lsi_rig.dmd.dlpc350.packing import DMD_COLUMNS, DMD_ROWS
+from lsi_rig.dmd.dlpc350.video import check_frames
+from lsi_rig.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def _app() -> QGuiApplication:
+    app = QGuiApplication.instance()
+    if app is None:
+        app = QGuiApplication([])
+    return app  # type: ignore[return-value]
+
+
+def find_screen(screen: int | str | None) -> QScreen:
+    """Screen by index or name (None: the primary screen)."""
+    app = _app()
+    screens = app.screens()
+    if screen is None:
+        primary = app.primaryScreen()
+        if primary is None:
+            raise ConfigError("devices.dmd.screen: Qt reports no screen")
+        return primary
+    if isinstance(screen, int):
+        if not 0 <= screen < len(screens):
+            raise ConfigError(f"devices.dmd.screen: index {screen} but {len(screens)} screen(s)")
+        return screens[screen]
+    for s in screens:
+        if s.name() == screen:
+            return s
+    names = ", ".join(repr(s.name()) for s in screens)
+    raise ConfigError(f"devices.dmd.screen: no screen named {screen!r} (available: {names})")
+
+
+class _FrameWindow(QRasterWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.image: QImage | None = None
+        self.paints = 0
+
+    def paintEvent(self, event: QPaintEvent | None) -> None:
+        painter = QPainter(self)
+        painter.fillRect(0, 0, self.width(), self.height(), Qt.GlobalColor.black)
+        if self.image is not None:
+            painter.drawImage(0, 0, self.image)
+        painter.end()
+        self.paints += 1
+
+
+class QtVideoWindow:
+    """:class:`~lsi_rig.dmd.dlpc350.video.VideoOutput` on a screen (the DMD's HDMI input)."""
+
+    def __init__(self, screen: int | str | None = None) -> None:
+        self._app = _app()
+        self.screen = find_screen(screen)
+        self.window = _FrameWindow()
+        self.window.setFlags(
+            Qt.WindowType.Window
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+        )
+        self.window.setScreen(self.screen)
+        self.window.setGeometry(self.screen.geometry())
+        geometry = self.screen.geometry()
+        if (geometry.width(), geometry.height()) != (DMD_COLUMNS, DMD_ROWS):
+            log.warning(
+                "DMD screen %r is %dx%d; set a %dx%d mode so pixels map 1:1 to mirrors",
+                self.screen.name(),
+                geometry.width(),
+                geometry.height(),
+                DMD_COLUMNS,
+                DMD_ROWS,
+            )
+        if self.screen.devicePixelRatio() != 1:
+            log.warning(
+                "DMD screen %r has device-pixel ratio %g; use 1",
+                self.screen.name(),
+                self.screen.devicePixelRatio(),
+            )
+        self._frames: np.ndarray | None = None
+        self._images: list[QImage] = []
+        self._index = 0
+        self._painted_at = 0
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._advance)
+
+    def show(self, frames: np.ndarray, frame_rate_hz: float) -> None:
+        self._timer.stop()
+        self._frames = check_frames(frames)  # keeps the buffers alive for the QImages
+        self._images = [
+            QImage(f.data, DMD_COLUMNS, DMD_ROWS, DMD_COLUMNS * 3, QImage.Format.Format_RGB888)
+            for f in self._frames
+        ]
+        self._index = 0
+        self.window.image = self._images[0]
+        self.window.showFullScreen()
+        self._changed()
+        if len(self._images) > 1:
+            self._timer.start(max(1, round(1000.0 / frame_rate_hz)))
+        self.process_events()
+
+    def _advance(self) -> None:
+        self._index = (self._index + 1) % len(self._images)
+        self.window.image = self._images[self._index]
+        self._changed()
+
+    def blank(self) -> None:
+        self._timer.stop()
+        self.window.image = None
+        self._changed()
+        self.process_events()
+
+    def process_events(self, wait_for_paint_s: float = 0.5) -> None:
+        """Run Qt events until the window has repainted since the last change (bounded wait:
+        Qt throttles update requests to its animation timer)."""
+        deadline = time.monotonic() + wait_for_paint_s
+        while True:
+            self._app.processEvents()
+            if self.window.paints > self._painted_at or time.monotonic() > deadline:
+                return
+            time.sleep(0.002)
+
+    def _changed(self) -> None:
+        self._painted_at = self.window.paints
+        self.window.update()
+
+    def grab(self) -> np.ndarray:
+        """What the window shows, uint8 [rows, cols, 3] (tests and bench checks)."""
+        self.process_events()
+        pixmap = self.screen.grabWindow(self.window.winId())
+        image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
+        h, w, stride = image.height(), image.width(), image.bytesPerLine()
+        ptr = image.constBits()
+        assert ptr is not None
+        raw = np.frombuffer(ptr.asstring(image.sizeInBytes()), np.uint8).reshape(h, stride)
+        return raw[:, : w * 3].reshape(h, w, 3).copy()
+
+    @property
+    def frameless(self) -> bool:
+        return bool(self.window.flags() & Qt.WindowType.FramelessWindowHint)
+
+    def describe(self) -> dict[str, Any]:
+        g = self.screen.geometry()
+        return {
+            "video_output": "Qt window",
+            "screen": self.screen.name(),
+            "screen_size": [g.width(), g.height()],
+        }
+
+    def close(self) -> None:
+        self._timer.stop()
+        self.window.close()
+        self.window.destroy()
+        self._frames, self._images = None, []

@@ -1,0 +1,476 @@
+"""Restricted unpickler for NVIDIA "persistence" pickles (StyleGAN-XL ``ffhq256.pkl``).
+
+Why: the official loader ``exec``s the Python source embedded in the pickle, so loading a
+network file would run whatever code the file carries. Here nothing from the file is ever
+executed:
+
+* persistent objects (``torch_utils.persistence._reconstruct_persistent_obj``) become inert
+  :class:`PersistentRecord` s holding the class name and the object state; the embedded
+  ``module_src`` is only hashed (SHA-256) for provenance;
+* tensor storages are decoded by ``torch.load(..., weights_only=True)`` on the CPU, whatever
+  device tag they carry (files written on a GPU carry ``cuda:0``);
+* a short list of constructors is resolved to our own checked re-implementations
+  (tensor/parameter rebuild, ``OrderedDict``, numpy arrays/scalars/dtypes under their numpy-1
+  and numpy-2 names, dill's ``_load_type`` and ``_create_array``, harmless builtin types);
+* classes and functions of the parts we discard (the discriminator ``D``, ``augment_pipe``,
+  ``progress``: timm, torchvision, pg_modules, dill function/code reconstructors, module
+  dicts pickled by value, ...) resolve to :class:`InertStub` types. A stub never imports or
+  calls the real object: constructing, calling, ``__setstate__`` or attribute access only
+  return more stubs. The contents of the real file's ``D`` branch are unverified, so unknown
+  globals are stubbed rather than refused: a stub cannot run anything, and refusing them
+  could make the real file unloadable for no safety gain;
+* globals that exist to touch the operating system or run code (``os``, ``posix``, ``nt``,
+  ``subprocess``, ``sys``, ``shutil``, ``socket``, ``importlib``, ``pickle``, ``marshal``,
+  ``ctypes``, ``io``, ``runpy``, all builtins except plain value types and the three dill
+  needs, ``torch.load``/``hub``/``jit``, ``numpy.load``/``fromfile``, ``dill``'s module
+  importer, ...) are refused with :class:`~lsi_rig.errors.UnsafePickleError` naming module and
+  global. Refusing them (instead of stubbing) makes a hostile file fail loudly.
+
+Only our own re-implementations are ever *called*; the policy is :func:`classify_global`.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import io
+import logging
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import torch
+
+from lsi_rig.errors import ModelError, UnsafePickleError
+
+try:  # numpy >= 2
+    from numpy._core.multiarray import scalar as _numpy_scalar
+except ImportError:  # numpy 1.26
+    from numpy.core.multiarray import scalar as _numpy_scalar  # type: ignore[no-redef]
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "InertStub",
+    "PersistentRecord",
+    "RestrictedUnpickler",
+    "classify_global",
+    "is_stub",
+    "load_restricted",
+    "loads_restricted",
+]
+
+
+@dataclass
+class PersistentRecord:
+    """What a persistent object of the pickle holds, without its code.
+
+    ``state`` is the object's ``__dict__`` (``_parameters``, ``_buffers``, ``_modules``, plain
+    attributes). ``module_src_sha256`` identifies the embedded training source for provenance.
+    """
+
+    class_name: str
+    state: dict[str, Any]
+    module_src_sha256: str
+    version: int
+
+    def modules(self) -> dict[str, Any]:
+        return dict(self.state.get("_modules") or {})
+
+    def tensors(self, kind: str) -> dict[str, Any]:
+        """``kind`` is ``"_parameters"`` or ``"_buffers"``."""
+        return dict(self.state.get(kind) or {})
+
+
+class _StubMeta(type):
+    """Stub *classes* are values too (NEWOBJ needs a class): calling or attribute access on
+    them yields more stub classes, nothing else."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return _stub_type(cls._stub_global, "()")
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _stub_type(cls._stub_global, name)
+
+    def __setitem__(cls, key: Any, value: Any) -> None:
+        pass
+
+    def __repr__(cls) -> str:
+        return f"<InertStub {cls._stub_global}>"
+
+
+class InertStub(metaclass=_StubMeta):
+    """Placeholder for a class/function of a discarded branch; runs nothing, ever."""
+
+    _stub_global: str = "<stub>"
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> InertStub:
+        return object.__new__(cls)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _stub_type(self._stub_global, "()")
+
+    def __setstate__(*args: Any) -> None:  # also reached unbound when BUILD hits a stub class
+        pass
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def append(*args: Any) -> None:
+        pass
+
+    def extend(*args: Any) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _stub_type(self._stub_global, name)
+
+    def __repr__(self) -> str:
+        return f"<InertStub {self._stub_global} instance>"
+
+
+def is_stub(value: Any) -> bool:
+    """True for stub classes and stub instances."""
+    return isinstance(value, InertStub) or (
+        isinstance(value, type) and issubclass(value, InertStub)
+    )
+
+
+@dataclass
+class _Report:
+    """Which globals the stream referenced, for provenance and debugging."""
+
+    stubbed: set[str] = field(default_factory=set)
+    resolved: set[str] = field(default_factory=set)
+
+
+# Modules whose only business in a pickle is touching the OS or running code.
+_REFUSED_ROOTS = frozenset(
+    {
+        "os",
+        "posix",
+        "nt",
+        "posixpath",
+        "ntpath",
+        "subprocess",
+        "sys",
+        "shutil",
+        "socket",
+        "importlib",
+        "pickle",
+        "_pickle",
+        "pickletools",
+        "marshal",
+        "ctypes",
+        "runpy",
+        "code",
+        "codeop",
+        "io",
+        "_io",
+        "pty",
+        "tempfile",
+        "multiprocessing",
+        "signal",
+        "webbrowser",
+        "urllib",
+        "http",
+        "asyncio",
+        "operator",
+        "_operator",
+        "zipimport",
+        "pdb",
+    }
+)
+
+_REFUSED_PREFIXES = (
+    "torch.hub",
+    "torch.jit",
+    "torch.package",
+    "torch.ops",
+    "torch.utils.cpp_extension",
+    "torch.serialization",
+    "torch._C",
+    "torch._dynamo",
+    "torch.compiler",
+    "torch.distributed",
+    "torch.multiprocessing",
+    "numpy.lib.npyio",
+    "numpy.ctypeslib",
+    "numpy.f2py",
+    "numpy.distutils",
+    "numpy.testing",
+    "numpy.lib._npyio_impl",
+)
+
+_REFUSED_GLOBALS = frozenset(
+    {
+        ("torch", "load"),
+        ("torch", "save"),
+        ("torch", "from_file"),
+        ("torch.storage", "_load_from_file"),
+        ("torch", "compile"),
+        ("numpy", "load"),
+        ("numpy", "loadtxt"),
+        ("numpy", "genfromtxt"),
+        ("numpy", "fromfile"),
+        ("numpy", "memmap"),
+        ("numpy", "save"),
+        ("numpy", "savez"),
+        ("numpy", "tofile"),
+        ("dill", "load"),
+        ("dill", "loads"),
+        ("dill._dill", "load"),
+        ("dill._dill", "loads"),
+        ("dill._dill", "_load_from_file"),
+    }
+)
+
+# Builtins that are plain value types: resolving them to the real type cannot run code.
+_SAFE_BUILTINS: dict[str, Any] = {
+    "set": set,
+    "frozenset": frozenset,
+    "list": list,
+    "dict": dict,
+    "tuple": tuple,
+    "bytes": bytes,
+    "bytearray": bytearray,
+    "str": str,
+    "int": int,
+    "float": float,
+    "complex": complex,
+    "bool": bool,
+    "slice": slice,
+    "range": range,
+    "NoneType": type(None),
+}
+# Builtins seen when dill pickles the discriminator's bound methods and closures by value
+# (``getattr`` for methods, ``setattr``/``__dict__`` for function globals): stub, never call.
+# Every other builtin (eval, exec, compile, __import__, open, ...) is refused.
+_STUBBED_BUILTINS = frozenset({"getattr", "setattr", "__dict__"})
+
+
+def _refusal(module: str, name: str, why: str) -> UnsafePickleError:
+    return UnsafePickleError(
+        f"refused pickle global {module}.{name} ({why}); nothing was executed. "
+        "Only network pickles in NVIDIA's persistence format are accepted; check the file's origin."
+    )
+
+
+def _load_storage_bytes(payload: Any) -> Any:
+    """``torch.storage._load_from_bytes``: a legacy torch.save of one storage, weights only."""
+    if not isinstance(payload, (bytes, bytearray)):
+        raise ModelError(f"tensor storage payload is {type(payload).__name__}, expected bytes")
+    try:
+        storage = torch.load(io.BytesIO(bytes(payload)), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise UnsafePickleError(
+            f"a tensor storage in the pickle was refused by torch.load(weights_only=True): {exc}"
+        ) from exc
+    except (RuntimeError, EOFError, ValueError) as exc:
+        raise ModelError(f"a tensor storage in the pickle could not be decoded: {exc}") from exc
+    if not isinstance(storage, (torch.storage.TypedStorage, torch.UntypedStorage)):
+        raise ModelError(f"tensor storage payload decoded to {type(storage).__name__}")
+    return storage
+
+
+def _check_ints(values: Any, what: str) -> tuple[int, ...]:
+    if not isinstance(values, (tuple, list, torch.Size)) or not all(
+        isinstance(v, int) for v in values
+    ):
+        raise ModelError(f"tensor {what} in the pickle is not a tuple of ints: {values!r}")
+    return tuple(int(v) for v in values)
+
+
+def _rebuild_tensor_v2(
+    storage: Any,
+    storage_offset: Any,
+    size: Any,
+    stride: Any,
+    requires_grad: Any = False,
+    backward_hooks: Any = None,
+    metadata: Any = None,
+) -> torch.Tensor:
+    """Checked tensor rebuild; hooks and metadata from the file are dropped."""
+    if not isinstance(storage, (torch.storage.TypedStorage, torch.UntypedStorage)):
+        raise ModelError(f"tensor rebuild got a {type(storage).__name__} instead of a storage")
+    if not isinstance(storage_offset, int):
+        raise ModelError(f"tensor storage offset is not an int: {storage_offset!r}")
+    size_t, stride_t = _check_ints(size, "size"), _check_ints(stride, "stride")
+    try:
+        return torch._utils._rebuild_tensor_v2(
+            storage, storage_offset, size_t, stride_t, False, collections.OrderedDict()
+        )
+    except RuntimeError as exc:
+        raise ModelError(f"tensor of size {size_t} does not fit its storage: {exc}") from exc
+
+
+def _rebuild_parameter(data: Any, requires_grad: Any = False, *rest: Any) -> torch.Tensor:
+    """Parameters become plain tensors: we only run inference."""
+    if not isinstance(data, torch.Tensor):
+        raise ModelError(f"parameter rebuild got {type(data).__name__} instead of a tensor")
+    return data
+
+
+def _np_reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
+    if subtype is not np.ndarray:
+        raise UnsafePickleError(f"numpy array of subtype {subtype!r} refused; nothing executed")
+    return np.ndarray.__new__(np.ndarray, shape, dtype)
+
+
+def _np_scalar(dtype: Any, data: Any = None) -> Any:
+    if not isinstance(dtype, np.dtype) or dtype.hasobject:
+        raise UnsafePickleError(f"numpy scalar of dtype {dtype!r} refused; nothing executed")
+    return _numpy_scalar(dtype, data)
+
+
+def _np_dtype(*args: Any) -> np.dtype:
+    if not args or not isinstance(args[0], str):
+        raise UnsafePickleError(f"numpy dtype{args!r} refused; nothing executed")
+    return np.dtype(*args)
+
+
+def _dill_load_type(name: Any) -> Any:
+    """dill pickles builtin types by name (``'set'`` for ``_non_persistent_buffers_set``)."""
+    if isinstance(name, str) and name in _SAFE_BUILTINS:
+        return _SAFE_BUILTINS[name]
+    return _stub_type("dill._dill", f"_load_type({name!r})")
+
+
+def _dill_create_array(f: Any, args: Any, state: Any, npdict: Any = None) -> Any:
+    """dill's array reconstructor, restricted to our own numpy constructor."""
+    if f is not _np_reconstruct:
+        if is_stub(f):
+            return _stub_type("dill._dill", "_create_array()")
+        raise UnsafePickleError(f"dill array constructor {f!r} refused; nothing executed")
+    array = f(*args)
+    array.__setstate__(state)
+    return array
+
+
+def _reconstruct_persistent_obj(meta: Any) -> PersistentRecord:
+    """Inert replacement for NVIDIA's persistence hook: never execs ``module_src``."""
+    if not isinstance(meta, dict) or meta.get("type") != "class":
+        raise ModelError(f"persistent object metadata is malformed (type={type(meta).__name__})")
+    src = meta.get("module_src", "")
+    src_bytes = src.encode("utf-8") if isinstance(src, str) else b""
+    state = meta.get("state")
+    if not isinstance(state, dict):
+        raise ModelError(f"persistent object {meta.get('class_name')!r} has no state dict")
+    return PersistentRecord(
+        class_name=str(meta.get("class_name", "")),
+        state=state,
+        module_src_sha256=hashlib.sha256(src_bytes).hexdigest(),
+        version=int(meta.get("version", 0)),
+    )
+
+
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("torch_utils.persistence", "_reconstruct_persistent_obj"): _reconstruct_persistent_obj,
+    ("torch.storage", "_load_from_bytes"): _load_storage_bytes,
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("numpy.core.multiarray", "_reconstruct"): _np_reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _np_reconstruct,
+    ("numpy.core.multiarray", "scalar"): _np_scalar,
+    ("numpy._core.multiarray", "scalar"): _np_scalar,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): _np_dtype,
+    ("dill._dill", "_load_type"): _dill_load_type,
+    ("dill._dill", "_create_array"): _dill_create_array,
+}
+_STUB_TYPES: dict[str, type[InertStub]] = {}
+
+
+def _stub_type(module: str, name: str) -> type[InertStub]:
+    key = f"{module}.{name}" if name != "()" else f"{module}()"
+    key = key if len(key) < 200 else key[:200] + "..."
+    if key not in _STUB_TYPES:
+        if len(_STUB_TYPES) > 100_000:
+            raise UnsafePickleError("pickle references too many unknown objects; refused")
+        _STUB_TYPES[key] = _StubMeta("InertStub", (InertStub,), {"_stub_global": key})
+    return _STUB_TYPES[key]
+
+
+def classify_global(module: str, name: str) -> str:
+    """``"allowed"``, ``"stub"`` or ``"refused"``: the policy, exposed for tests and docs."""
+    module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
+    if (module, name) in _ALLOWED:
+        return "allowed"
+    root = module.split(".")[0]
+    if module == "builtins":
+        if name in _SAFE_BUILTINS:
+            return "allowed"
+        return "stub" if name in _STUBBED_BUILTINS else "refused"
+    if root in _REFUSED_ROOTS or (module, name) in _REFUSED_GLOBALS:
+        return "refused"
+    if any(module == p or module.startswith(p + ".") for p in _REFUSED_PREFIXES):
+        return "refused"
+    if root == "numpy" and name.startswith(("load", "save", "from")):
+        return "refused"
+    return "stub"
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """``pickle.Unpickler`` whose ``find_class`` follows the allow/stub/refuse policy above."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        super().__init__(file)
+        self.report = _Report()
+
+    def find_class(self, module: str, name: str) -> Any:
+        module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
+        verdict = classify_global(module, name)
+        if verdict == "refused":
+            raise _refusal(module, name, "not on the allow-list")
+        if verdict == "stub":
+            self.report.stubbed.add(f"{module}.{name}")
+            return _stub_type(module, name)
+        self.report.resolved.add(f"{module}.{name}")
+        if module == "builtins":
+            return _SAFE_BUILTINS[name]
+        return _ALLOWED[(module, name)]
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise UnsafePickleError(f"pickle uses persistent id {pid!r}; refused, nothing executed")
+
+
+def loads_restricted(data: bytes) -> Any:
+    """Unpickle bytes through :class:`RestrictedUnpickler`."""
+    return _load(io.BytesIO(data), "<bytes>")
+
+
+def load_restricted(path: str | Path) -> Any:
+    """Unpickle a file through :class:`RestrictedUnpickler`; errors name the file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return _load(fh, str(path))
+    except OSError as exc:
+        raise ModelError(f"cannot read generator pickle {path}: {exc}") from exc
+
+
+def _load(fh: IO[bytes], where: str) -> Any:
+    unpickler = RestrictedUnpickler(fh)
+    try:
+        obj = unpickler.load()
+    except UnsafePickleError as exc:
+        raise UnsafePickleError(f"{where}: {exc}") from exc
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from exc
+    except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{where} is not a readable network pickle: {exc}") from exc
+    if unpickler.report.stubbed:
+        log.info(
+            "%s: %d globals of discarded parts replaced by inert stubs",
+            where,
+            len(unpickler.report.stubbed),
+        )
+    return obj

@@ -1,0 +1,23 @@
+"""Plain records the world hands to the devices that read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SampledPass:
+    """One DAQ sample per TRIG_OUT_1 falling edge of one pass (per-pattern acquisition).
+
+    ``samples_v`` has the requested length; samples the DAQ could not take (the sequence stopped)
+    are NaN. ``edges_seen`` counts falling edges inside the pass. ``timing_anomaly`` is set
+    when the pass had a dropped video frame (its patterns shifted by one frame).
+    """
+
+    samples_v: np.ndarray
+    edges_seen: int
+    saturated: bool
+    near_saturation: bool
+    timing_anomaly: bool = False
