@@ -18,6 +18,7 @@ from lsi_rig.errors import ConfigError
 
 FACTORIES: dict[tuple[str, str], str] = {
     ("display", "sim"): "lsi_rig.display.sim:create",
+    ("display", "window"): "lsi_rig.display.window:create",
     ("dmd", "sim"): "lsi_rig.dmd.sim:create",
     ("dmd", "dlpc350"): "lsi_rig.dmd.dlpc350.backend:create",
     ("detector", "sim"): "lsi_rig.detector.sim:create",

@@ -58,7 +58,7 @@ def format_validation_error(label: str, exc: ValidationError) -> str:
 
 
 # pydantic inserts the discriminator value into error locations; hide it from users.
-_UNION_TAGS = {"sim", "dlpc350", "nidaqmx", "serial", "none"}
+_UNION_TAGS = {"sim", "window", "dlpc350", "nidaqmx", "serial", "none"}
 
 
 def parse_rig(data: Any, label: str) -> RigConfig:

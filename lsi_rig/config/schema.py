@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 
 from lsi_rig.config.base import StrictModel
 from lsi_rig.detector.config import NidaqmxConfig, SimDetectorConfig
-from lsi_rig.display.config import SimDisplayConfig
+from lsi_rig.display.config import SimDisplayConfig, WindowDisplayConfig
 from lsi_rig.dmd.config import Dlpc350Config, SimDmdConfig
 from lsi_rig.sync.config import NoSyncConfig, SerialSyncConfig, SimSyncConfig
 from lsi_rig.world.config import WorldConfig
@@ -21,7 +21,7 @@ DetectorChoice = Annotated[SimDetectorConfig | NidaqmxConfig, Field(discriminato
 SyncChoice = Annotated[
     NoSyncConfig | SimSyncConfig | SerialSyncConfig, Field(discriminator="backend")
 ]
-DisplayChoice = Annotated[SimDisplayConfig, Field(discriminator="backend")]
+DisplayChoice = Annotated[SimDisplayConfig | WindowDisplayConfig, Field(discriminator="backend")]
 
 
 class DevicesConfig(StrictModel):

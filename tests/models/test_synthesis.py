@@ -11,7 +11,13 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from lsi_rig.errors import ModelError
-from lsi_rig.models.generator import SynthesisNetwork, fast_ops, load_generator, ops
+from lsi_rig.models.generator import (
+    SynthesisNetwork,
+    fast_ops,
+    load_generator,
+    load_generator_records,
+    ops,
+)
 from tests.models.pkl_writer import (
     CONFIGS,
     make_generator_records,
@@ -314,3 +320,24 @@ def test_config_b_reference_synthesis_full_size():
     for name, shape in HOOKED_B.items():
         assert feats[name].shape == (1, *shape)
         assert torch.isfinite(feats[name]).all()
+
+
+@pytest.mark.slow
+def test_config_b_pickle_round_trip(tmp_path: Path):
+    """Full-size NVIDIA-format pickle (CUDA-tagged storages) → records match the §6.4 table."""
+    info = write_generator_pickle(tmp_path / "b.pkl", config="B", cuda_tagged=True)
+    records = load_generator_records(tmp_path / "b.pkl")
+    (tmp_path / "b.pkl").unlink()
+    assert records.attrs.layer_names == info["layer_names"]
+    assert records.attrs.num_ws == 18 and records.attrs.img_resolution == 256
+    n_params = sum(t.numel() for k, t in records.tensors.items() if not k.endswith("_filter"))
+    buffers = ("input.transform", "input.freqs", "input.phases")
+    n_buffers = sum(records.tensors[k].numel() for k in buffers)
+    n_ema = sum(1 for k in records.tensors if k.endswith("magnitude_ema"))
+    assert n_params - n_buffers - n_ema == 134_421_873  # synthesis parameters, §6.3
+    for row, la in zip(info["rows"], records.attrs.layers, strict=True):
+        assert la.padding == row.padding_expected
+        assert (la.in_channels, la.out_channels) == (row.c_in, row.c_out)
+        assert la.out_size == (row.size_out, row.size_out)
+        taps = records.tensors.get(f"{row.name}.up_filter")
+        assert (1 if taps is None else taps.shape[0]) == row.taps_up

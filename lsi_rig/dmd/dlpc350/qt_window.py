@@ -20,36 +20,19 @@ from PyQt6.QtGui import QGuiApplication, QImage, QPainter, QPaintEvent, QRasterW
 
 from lsi_rig.dmd.dlpc350.packing import DMD_COLUMNS, DMD_ROWS
 from lsi_rig.dmd.dlpc350.video import check_frames
-from lsi_rig.errors import ConfigError
+from lsi_rig.screens import find_screen as find_screen_for
+from lsi_rig.screens import qt_app
 
 log = logging.getLogger(__name__)
 
 
 def _app() -> QGuiApplication:
-    app = QGuiApplication.instance()
-    if app is None:
-        app = QGuiApplication([])
-    return app  # type: ignore[return-value]
+    return qt_app()
 
 
 def find_screen(screen: int | str | None) -> QScreen:
     """Screen by index or name (None: the primary screen)."""
-    app = _app()
-    screens = app.screens()
-    if screen is None:
-        primary = app.primaryScreen()
-        if primary is None:
-            raise ConfigError("devices.dmd.screen: Qt reports no screen")
-        return primary
-    if isinstance(screen, int):
-        if not 0 <= screen < len(screens):
-            raise ConfigError(f"devices.dmd.screen: index {screen} but {len(screens)} screen(s)")
-        return screens[screen]
-    for s in screens:
-        if s.name() == screen:
-            return s
-    names = ", ".join(repr(s.name()) for s in screens)
-    raise ConfigError(f"devices.dmd.screen: no screen named {screen!r} (available: {names})")
+    return find_screen_for(screen, setting="devices.dmd.screen")
 
 
 class _FrameWindow(QRasterWindow):

@@ -12,7 +12,8 @@ Why each trick is (near-)exact:
 * **Gains folded into filters.** ``lrelu(x)·g = lrelu(x·g)`` for g > 0, so the √2 activation gain
   and the up² filter gain ride on the upsampling taps; activation and clamp run in place.
 * **Bias in the convolution**, per-output-channel weight normalisation computed once,
-  **one dense conv for batch 1** (grouped per-sample conv otherwise), **channels-last** memory.
+  **one dense conv for batch 1** (grouped per-sample conv otherwise) in NCHW, and the
+  depthwise FIR passes in **channels-last** memory (each layout where oneDNN is faster).
 * Lower precision only on request or when the hardware has it natively (fp16 on CUDA, bf16 on
   CPUs with AVX-512-BF16/AMX). On AVX2-only CPUs bf16 is emulated and slower, so fp32 is kept.
 
@@ -192,9 +193,9 @@ def _demodulated(layer: SynthesisLayerModule, styles: torch.Tensor) -> torch.Ten
 def _conv(x: torch.Tensor, wm: torch.Tensor, bias: torch.Tensor, pad: int) -> torch.Tensor:
     batch = x.shape[0]
     dtype = x.dtype
-    if batch == 1:  # a dense conv; weights in the input's layout avoid a reorder per call
-        weight = wm[0].to(dtype).contiguous(memory_format=torch.channels_last)
-        return F.conv2d(x, weight, bias.to(dtype), padding=pad)
+    x = x.contiguous()  # NCHW: oneDNN's dense 3×3 conv measured 1.0–1.4× faster than NHWC here
+    if batch == 1:
+        return F.conv2d(x, wm[0].to(dtype), bias.to(dtype), padding=pad)
     c_in = x.shape[1]
     out = F.conv2d(
         x.reshape(1, -1, *x.shape[2:]),
@@ -213,8 +214,8 @@ def layer_forward_fast(
     a = layer.attrs
     dtype = x.dtype
     wm = _demodulated(layer, layer.styles(w))
-    x = _conv(x.contiguous(memory_format=torch.channels_last), wm, layer.bias, a.conv_kernel - 1)
-    x = x.contiguous(memory_format=torch.channels_last)
+    x = _conv(x, wm, layer.bias, a.conv_kernel - 1)
+    x = x.contiguous(memory_format=torch.channels_last)  # depthwise FIRs: NHWC is 2–4× faster
     del wm
     gain, slope = ops.layer_gain_slope(a.is_torgb)
     fu, fd = layer.up_filter, layer.down_filter
