@@ -31,6 +31,13 @@ class CaptureResult:
 
 def check_output_path(path: Path, *, overwrite: bool) -> None:
     """Fail early and clearly when the session file cannot be written."""
+    try:
+        _check_output_path(path, overwrite=overwrite)
+    except OSError as exc:
+        raise SessionError(f"output {path}: unusable path ({exc.strerror or exc})") from None
+
+
+def _check_output_path(path: Path, *, overwrite: bool) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if path.suffix.lower() not in (".h5", ".hdf5"):
         raise SessionError(f"output {path}: session files must end in .h5 or .hdf5")

@@ -40,8 +40,11 @@ def demo_mask_names() -> list[str]:
 
 def natural_key(name: str) -> list[object]:
     """Sort key that orders ``mask_2`` before ``mask_10`` (digit runs compare as numbers)."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in
-            re.split(r"(\d+)", name) if part]
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+        for part in re.split(r"(\d+)", name)
+        if part
+    ]
 
 
 def load_masks(spec: str, *, complementary: bool = False) -> MaskSet:
@@ -76,8 +79,13 @@ def load_masks(spec: str, *, complementary: bool = False) -> MaskSet:
                 f"{path}: unsupported mask file type {suffix!r}; use .pt, .npy, .npz "
                 "or a folder of PNGs"
             )
-    logger.info("loaded mask set %s: n=%d, %dx%d, sha256 %s", masks.name, masks.n,
-                *masks.shape, masks.sha256[:12])
+    logger.info(
+        "loaded mask set %s: n=%d, %dx%d, sha256 %s",
+        masks.name,
+        masks.n,
+        *masks.shape,
+        masks.sha256[:12],
+    )
     return masks.with_complementary(complementary) if complementary else masks
 
 
@@ -184,8 +192,10 @@ def _png_bits(file: Path) -> np.ndarray:
     if mode == "1":
         return array.astype(bool)
     if mode == "RGB":
-        if not (np.array_equal(array[..., 0], array[..., 1])
-                and np.array_equal(array[..., 0], array[..., 2])):
+        if not (
+            np.array_equal(array[..., 0], array[..., 1])
+            and np.array_equal(array[..., 0], array[..., 2])
+        ):
             raise MaskError(f"{file}: RGB mask with unequal channels; save it as greyscale 0/255")
         array = array[..., 0]
     elif mode != "L":

@@ -254,6 +254,35 @@ _SAFE_BUILTINS: dict[str, Any] = {
 # Every other builtin (eval, exec, compile, __import__, open, ...) is refused.
 _STUBBED_BUILTINS = frozenset({"getattr", "setattr", "__dict__"})
 
+#: Top-level packages whose globals appear in the *discarded* parts of a StyleGAN-XL training
+#: pickle (D = ProjectedDiscriminator with timm/pg_modules/feature_networks, augment_pipe,
+#: training options, dill's reconstructors). Globals there become inert stubs; a global from any
+#: other package is refused, as shared/reference/lsi-model.md §7.3 asks.
+_STUB_ROOTS = frozenset(
+    {
+        "timm",
+        "pg_modules",
+        "feature_networks",
+        "training",
+        "torch_utils",
+        "dnnlib",
+        "legacy",
+        "metrics",
+        "torchvision",
+        "torch",
+        "dill",
+        "numpy",
+        "collections",
+        "functools",
+        "copyreg",
+        "types",
+        "_codecs",
+        "math",
+        "scipy",
+        "in_embeddings",
+    }
+)
+
 
 def _refusal(module: str, name: str, why: str) -> UnsafePickleError:
     return UnsafePickleError(
@@ -415,7 +444,7 @@ def classify_global(module: str, name: str) -> str:
         return "refused"
     if root == "numpy" and name.startswith(("load", "save", "from")):
         return "refused"
-    return "stub"
+    return "stub" if root in _STUB_ROOTS else "refused"
 
 
 class RestrictedUnpickler(pickle.Unpickler):

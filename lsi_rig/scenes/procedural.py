@@ -22,10 +22,26 @@ FloatImage = np.ndarray  # float64 [H, W, 3] in [0, 1]
 
 DEFAULT_FACES = 6
 
-_SKIN = np.array([[0.96, 0.80, 0.69], [0.92, 0.72, 0.58], [0.80, 0.60, 0.45],
-                  [0.66, 0.46, 0.32], [0.48, 0.32, 0.22], [0.98, 0.86, 0.76]])
-_HAIR = np.array([[0.08, 0.06, 0.05], [0.30, 0.18, 0.10], [0.75, 0.60, 0.32],
-                  [0.55, 0.22, 0.10], [0.62, 0.62, 0.62], [0.18, 0.12, 0.08]])
+_SKIN = np.array(
+    [
+        [0.96, 0.80, 0.69],
+        [0.92, 0.72, 0.58],
+        [0.80, 0.60, 0.45],
+        [0.66, 0.46, 0.32],
+        [0.48, 0.32, 0.22],
+        [0.98, 0.86, 0.76],
+    ]
+)
+_HAIR = np.array(
+    [
+        [0.08, 0.06, 0.05],
+        [0.30, 0.18, 0.10],
+        [0.75, 0.60, 0.32],
+        [0.55, 0.22, 0.10],
+        [0.62, 0.62, 0.62],
+        [0.18, 0.12, 0.08],
+    ]
+)
 _IRIS = np.array([[0.25, 0.15, 0.08], [0.20, 0.40, 0.65], [0.30, 0.45, 0.25], [0.10, 0.08, 0.06]])
 
 
@@ -35,8 +51,16 @@ def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.meshgrid(c, c, indexing="xy")
 
 
-def _ellipse(x: np.ndarray, y: np.ndarray, cx: float, cy: float, a: float, b: float,
-             px: float, angle: float = 0.0) -> np.ndarray:
+def _ellipse(
+    x: np.ndarray,
+    y: np.ndarray,
+    cx: float,
+    cy: float,
+    a: float,
+    b: float,
+    px: float,
+    angle: float = 0.0,
+) -> np.ndarray:
     """Anti-aliased coverage (0…1) of a rotated ellipse; ``px`` is one pixel in grid units."""
     ca, sa = np.cos(angle), np.sin(angle)
     dx, dy = x - cx, y - cy
@@ -102,8 +126,7 @@ def _face(size: int, rng: np.random.Generator) -> FloatImage:
     nose = _ellipse(x, y, yaw * 1.4, 0.06, 0.022, 0.06, px)
     _paint(img, nose, skin * shade[..., None] * 0.82)
     for side in (-1, 1):
-        _paint(img, _ellipse(x, y, yaw * 1.4 + side * 0.014, 0.115, 0.008, 0.005, px),
-               skin * 0.4)
+        _paint(img, _ellipse(x, y, yaw * 1.4 + side * 0.014, 0.115, 0.008, 0.005, px), skin * 0.4)
     mouth_y, mouth_w = 0.175, rng.uniform(0.05, 0.08)
     smile = rng.uniform(0.0, 1.0)
     lips = np.array([0.70, 0.25, 0.28]) * rng.uniform(0.8, 1.1)
@@ -156,8 +179,22 @@ def _grey_ramp(size: int) -> FloatImage:
 
 
 def _colour_bars(size: int) -> FloatImage:
-    colours = np.array([[1, 1, 1], [1, 1, 0], [0, 1, 1], [0, 1, 0], [1, 0, 1], [1, 0, 0],
-                        [0, 0, 1], [0, 0, 0]], dtype=np.float64) * 0.75
+    colours = (
+        np.array(
+            [
+                [1, 1, 1],
+                [1, 1, 0],
+                [0, 1, 1],
+                [0, 1, 0],
+                [1, 0, 1],
+                [1, 0, 0],
+                [0, 0, 1],
+                [0, 0, 0],
+            ],
+            dtype=np.float64,
+        )
+        * 0.75
+    )
     index = (np.arange(size) * len(colours)) // size
     return np.broadcast_to(colours[index][None, :, :], (size, size, 3)).copy()
 

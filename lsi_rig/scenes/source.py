@@ -67,14 +67,14 @@ class LazyScenes:
 
 def file_scene_source(inputs: Sequence[str | Path], *, size: int | None = 256) -> LazyScenes:
     """Scenes from image files and folders: every file is checked and hashed before capture."""
-    from lsi_rig.scenes.loading import iter_scene_paths, load_scenes, validate_scene_paths
+    from lsi_rig.scenes.loading import iter_scene_paths, load_scene_file, validate_scene_paths
 
     paths = list(iter_scene_paths(inputs))
     validate_scene_paths(paths)
     infos: list[SceneInfo] = []
     seen: dict[str, Path] = {}
     for path in paths:
-        scene = load_scenes([path], size=size)[0]
+        scene = load_scene_file(path, size=size)
         if scene.scene_id in seen:
             raise SceneError(
                 f"scene id {scene.scene_id!r} is used by both {seen[scene.scene_id]} and {path}; "
@@ -84,6 +84,6 @@ def file_scene_source(inputs: Sequence[str | Path], *, size: int | None = 256) -
         infos.append(scene.info)
 
     def load(info: SceneInfo) -> Scene:
-        return load_scenes([info.path], size=size)[0]
+        return load_scene_file(info.path, size=size)
 
     return LazyScenes(infos, load)

@@ -132,6 +132,23 @@ def test_policy_table():
         assert classify_global(module, name) == "refused", (module, name)
 
 
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("webbrowser", "open"),
+        ("tempfile", "mkdtemp"),
+        ("http.client", "HTTPConnection"),
+        ("evil_package.payload", "run"),
+        ("__main__", "Exploit"),
+    ],
+)
+def test_globals_outside_known_training_namespaces_are_refused(module: str, name: str):
+    assert classify_global(module, name) == "refused"
+    data = f"c{module}\n{name}\n(tR.".encode()
+    with pytest.raises(UnsafePickleError, match=f"refused pickle global {module}.{name}"):
+        loads_restricted(data)
+
+
 def test_stub_never_calls_the_real_object(tmp_path: Path):
     """A discarded-branch global: constructing/calling/setstate/attrs only yield stubs."""
     marker = tmp_path / "pwned"
