@@ -68,8 +68,8 @@ def walsh_matrix(n: int) -> np.ndarray:
 def walsh_order_2d(n: int) -> np.ndarray:
     """The (u, v) sequency pairs in display order, ``[n*n, 2]`` int64 (see module docstring)."""
     _check_power_of_two(n)
-    u, v = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    u, v = u.ravel(), v.ravel()
+    grid_u, grid_v = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    u, v = grid_u.ravel(), grid_v.ravel()
     order = np.lexsort((u, u + v, np.maximum(u, v)))
     pairs = np.stack([u[order], v[order]], axis=1)
     pairs.setflags(write=False)

@@ -183,10 +183,11 @@ def _png_bits(file: Path) -> np.ndarray:
         with Image.open(file) as img:
             img.load()
             mode = img.mode
-            if mode == "P":
-                img = img.convert("RGB")
+            if mode == "P":  # palette PNGs: judge the colours, not the indices
+                array = np.asarray(img.convert("RGB"))
                 mode = "RGB"
-            array = np.asarray(img)
+            else:
+                array = np.asarray(img)
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise MaskError(f"{file}: cannot read PNG ({exc}); re-export the mask") from exc
     if mode == "1":

@@ -1,46 +1,45 @@
-"""Scene images from files: discovery, validation before capture, decoding.
+"""Load scene images from files and folders, and check a batch before a capture starts.
 
-A batch must fail *before* the first record if any image is missing or corrupt, so
-:func:`validate_scene_paths` opens and verifies every file up front; decoding then happens one
-image at a time. Images are converted to 8-bit RGB and, like the official LSI simulation,
-resized to 256×256 (LANCZOS) unless asked otherwise.
+A capture of hundreds of scenes must not die at scene 173 on a truncated JPEG, so
+:func:`validate_scene_paths` opens and verifies every file first (cheap: no decoding of pixel
+data beyond PIL's integrity check). Images are resized to 256×256 with LANCZOS, as the
+official LSI simulation does, unless ``size=None``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from lsi_rig.errors import SceneError
 from lsi_rig.scenes.scene import Scene
 
+logger = logging.getLogger(__name__)
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-_DECODE_ERRORS = (
-    OSError,
-    UnidentifiedImageError,
-    ValueError,
-    SyntaxError,
-    Image.DecompressionBombError,
-)
 
 
-def natural_key(name: str) -> list[object]:
-    """Sort key so that face_2 comes before face_10."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+def natural_key(name: str) -> list[tuple[int, int, str]]:
+    """Sort key so that face_2 comes before face_10 (digit runs compare as numbers)."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+        for part in re.split(r"(\d+)", name)
+        if part
+    ]
 
 
 def iter_scene_paths(inputs: Sequence[str | Path]) -> Iterator[Path]:
-    """Image files from files and folders (folders: their images in natural order)."""
+    """Image files named by ``inputs``: files as given, folders expanded to their images
+    (non-recursive, natural name order). Raises SceneError for missing paths, unsupported
+    files and folders without images."""
     if not inputs:
-        raise SceneError("no images given (pass image files or folders with --images)")
+        raise SceneError("no images given; pass image files or folders (--images)")
     for item in inputs:
-        path = Path(item)
-        if not path.exists():
-            raise SceneError(f"image {path}: not found (check the path)")
+        path = Path(item).expanduser()
         if path.is_dir():
             files = sorted(
                 (p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
@@ -48,54 +47,94 @@ def iter_scene_paths(inputs: Sequence[str | Path]) -> Iterator[Path]:
             )
             if not files:
                 raise SceneError(
-                    f"image folder {path}: no images ({', '.join(IMAGE_SUFFIXES)}) inside"
+                    f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)}); "
+                    "point at a folder of scene images"
                 )
             yield from files
-        else:
+        elif path.is_file():
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                raise SceneError(
+                    f"{path}: not a supported image type; use one of {', '.join(IMAGE_SUFFIXES)}"
+                )
             yield path
+        else:
+            raise SceneError(f"{path}: not found; check the path to the scene image or folder")
 
 
-def validate_scene_paths(paths: Sequence[Path]) -> None:
-    """Open and verify every image file; raise SceneError naming the first bad one."""
+def _check_unique(paths: Sequence[Path]) -> None:
+    seen: dict[str, Path] = {}
     for path in paths:
-        try:
-            with Image.open(path) as image:
-                image.verify()
-        except _DECODE_ERRORS as exc:
+        if path.stem in seen:
             raise SceneError(
-                f"image {path}: cannot be read as an image ({exc}); replace or remove the file"
-            ) from None
+                f"scene id {path.stem!r} is used by both {seen[path.stem]} and {path}; "
+                "rename one (scene ids are file stems and must be unique)"
+            )
+        seen[path.stem] = path
+
+
+def _check_image(path: Path) -> None:
+    """PIL ``verify()`` (catches truncated PNGs via chunk CRCs) plus, for formats whose verify
+    is a no-op (JPEG, BMP, TIFF, …), a reduced-size decode that reaches the end of the data."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        fmt = img.format
+        img.verify()
+    if fmt != "PNG":
+        with Image.open(path) as img:
+            img.draft("RGB", (64, 64))  # JPEG decodes at 1/8 scale: cheap, still reads it all
+            img.load()
+
+
+def validate_scene_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Open and verify every image (and check ids are unique) so a batch fails before any
+    capture starts. Returns the resolved image paths."""
+    from PIL import Image, UnidentifiedImageError
+
+    files = list(iter_scene_paths(paths))
+    _check_unique(files)
+    for path in files:
+        try:
+            _check_image(path)
+        except (
+            OSError,
+            UnidentifiedImageError,
+            SyntaxError,
+            ValueError,
+            Image.DecompressionBombError,
+        ) as exc:
+            raise SceneError(
+                f"{path}: image is corrupt or unreadable ({exc}); re-export or remove it"
+            ) from exc
+    return [p.resolve() for p in files]
 
 
 def load_scene_file(path: str | Path, *, size: int | None = 256) -> Scene:
-    """Decode one image to uint8 RGB [size, size, 3] (or its own size when ``size`` is None)."""
-    path = Path(path)
+    """Decode one image to RGB uint8 (resized to ``size``×``size`` with LANCZOS if given)."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path).expanduser()
     try:
-        with Image.open(path) as image:
-            rgb = image.convert("RGB")
+        with Image.open(path) as img:
+            rgb = img.convert("RGB")
             if size is not None and rgb.size != (size, size):
                 rgb = rgb.resize((size, size), Image.Resampling.LANCZOS)
             pixels = np.asarray(rgb, dtype=np.uint8)
-    except FileNotFoundError:
-        raise SceneError(f"image {path}: not found (check the path)") from None
-    except _DECODE_ERRORS as exc:
-        raise SceneError(
-            f"image {path}: cannot be decoded ({exc}); replace or remove the file"
-        ) from None
-    return Scene(path.stem, pixels, str(path))
+    except FileNotFoundError as exc:
+        raise SceneError(f"{path}: not found; check the path to the scene image") from exc
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise SceneError(f"{path}: cannot decode image ({exc}); re-export or remove it") from exc
+    return Scene(path.stem, pixels, str(path.resolve()))
 
 
 def load_scenes(inputs: Sequence[str | Path], *, size: int | None = 256) -> list[Scene]:
-    """Every image of ``inputs`` decoded (small sets; batches use a lazy scene source)."""
-    paths = list(iter_scene_paths(inputs))
-    validate_scene_paths(paths)
-    scenes = [load_scene_file(p, size=size) for p in paths]
-    seen: dict[str, str] = {}
-    for scene in scenes:
-        if scene.scene_id in seen:
-            raise SceneError(
-                f"scene id {scene.scene_id!r} is used by both {seen[scene.scene_id]} and "
-                f"{scene.path}; rename one (scene ids are file stems)"
-            )
-        seen[scene.scene_id] = scene.path
+    """Scenes from image files and folders (see :func:`iter_scene_paths`), ids = file stems."""
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    if size is not None and size < 1:
+        raise SceneError(f"scene size must be a positive number of pixels, got {size}")
+    files = list(iter_scene_paths(inputs))
+    _check_unique(files)
+    scenes = [load_scene_file(p, size=size) for p in files]
+    logger.info("loaded %d scene(s) from %d input(s)", len(scenes), len(inputs))
     return scenes

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from lsi_rig.models.generator import ops
+from lsi_rig.models.generator import ops, winograd
 
 if TYPE_CHECKING:
     from lsi_rig.models.generator.synthesis import SynthesisLayerModule
@@ -159,11 +159,26 @@ def downsample_strided(x: torch.Tensor, f: torch.Tensor, down: int, axis: int) -
     return F.conv2d(x, weight, stride=stride, groups=c)
 
 
+@dataclass(frozen=True)
+class ConvOptions:
+    """How the fast path runs a layer's modulated 3×3 convolution.
+
+    ``winograd_tile``: output tile m of Winograd F(m×m, 3×3) (2, 4 or 6), or None for the dense
+    oneDNN conv. ``cache_weights``: keep the transformed weights between frames ((m+2)²/9× the
+    layer's weight memory, 4× for F(4)) instead of transforming them every forward.
+    Winograd runs only in float32 (its transforms cost accuracy that bf16/fp16 lack).
+    """
+
+    winograd_tile: int | None = 4
+    cache_weights: bool = True
+
+
 class FastLayerState:
     """Per-layer cache of prepared weights/filters for the fast path (cleared by set_impl)."""
 
     def __init__(self) -> None:
         self.items: dict[str, object] = {}
+        self.options = ConvOptions()
 
     def clear(self) -> None:
         self.items.clear()
@@ -207,16 +222,53 @@ def _conv(x: torch.Tensor, wm: torch.Tensor, bias: torch.Tensor, pad: int) -> to
     return out.reshape(batch, -1, *out.shape[2:])
 
 
+def _modulated_conv(
+    layer: SynthesisLayerModule, x: torch.Tensor, styles: torch.Tensor
+) -> torch.Tensor:
+    """Modulated conv + bias → channels-last; Winograd for 3×3 fp32 layers, else dense."""
+    a = layer.attrs
+    tile = layer.fast.options.winograd_tile
+    if tile and a.conv_kernel == 3 and not a.is_torgb and x.dtype == torch.float32:
+        return _winograd_modulated_conv(layer, x, styles, tile)
+    wm = _demodulated(layer, styles)
+    x = _conv(x, wm, layer.bias, a.conv_kernel - 1)
+    return x.contiguous(memory_format=torch.channels_last)  # depthwise FIRs: NHWC is 2–4× faster
+
+
+def _winograd_modulated_conv(
+    layer: SynthesisLayerModule, x: torch.Tensor, styles: torch.Tensor, tile: int
+) -> torch.Tensor:
+    """d·conv(s·x, W) + b with static Winograd weights (see :mod:`.winograd`).
+
+    With r = rsqrt(mean W²) per output channel (weight normalisation), s the normalised styles
+    and Σ_k W² cached per (out, in), the demodulation Σ_{in,k}(r·W·s)² = r²·(Σ_k W²)·s² is a
+    matrix-vector product, so no per-sample weight tensor is ever built.
+    """
+
+    def stats() -> tuple[torch.Tensor, torch.Tensor]:
+        w2 = layer.weight.square()
+        return w2.mean([1, 2, 3]).rsqrt(), w2.sum([2, 3])
+
+    row_gain, w_sq = layer.fast.get("w_stats", stats)  # type: ignore[misc]
+    s = styles * styles.square().mean().rsqrt()
+    demod = (row_gain.square() * (s.square() @ w_sq.t()) + 1e-8).rsqrt()
+    out_scale = demod * (row_gain * layer.magnitude_ema.rsqrt())
+    if layer.fast.options.cache_weights:
+        u = layer.fast.get(f"winograd{tile}", lambda: winograd.transform_weights(layer.weight, tile))
+    else:
+        u = winograd.transform_weights(layer.weight, tile)
+    return winograd.winograd_conv2d(
+        x, u, tile, layer.attrs.conv_kernel - 1, in_scale=s, out_scale=out_scale, bias=layer.bias
+    )
+
+
 def layer_forward_fast(
     layer: SynthesisLayerModule, x: torch.Tensor, w: torch.Tensor
 ) -> torch.Tensor:
     """One synthesis layer on the fast path; ``x`` is in compute dtype, channels-last."""
     a = layer.attrs
     dtype = x.dtype
-    wm = _demodulated(layer, layer.styles(w))
-    x = _conv(x, wm, layer.bias, a.conv_kernel - 1)
-    x = x.contiguous(memory_format=torch.channels_last)  # depthwise FIRs: NHWC is 2–4× faster
-    del wm
+    x = _modulated_conv(layer, x, layer.styles(w))
     gain, slope = ops.layer_gain_slope(a.is_torgb)
     fu, fd = layer.up_filter, layer.down_filter
     separable = (fu is None or fu.ndim == 1) and (fd is None or fd.ndim == 1)
