@@ -6,7 +6,8 @@ them by index or by Qt's screen name.
 
 from __future__ import annotations
 
-from PyQt6.QtGui import QGuiApplication, QScreen
+import numpy as np
+from PyQt6.QtGui import QGuiApplication, QImage, QScreen, QWindow
 
 from lsi_rig.errors import ConfigError
 
@@ -38,3 +39,14 @@ def find_screen(screen: int | str | None, *, setting: str) -> QScreen:
             return s
     names = ", ".join(repr(s.name()) for s in screens)
     raise ConfigError(f"{setting}: no screen named {screen!r} (available: {names})")
+
+
+def grab_window(screen: QScreen, window: QWindow) -> np.ndarray:
+    """What ``window`` shows on ``screen``, uint8 [rows, cols, 3] (tests, alignment checks)."""
+    image = screen.grabWindow(window.winId()).toImage()
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    h, w, stride = image.height(), image.width(), image.bytesPerLine()
+    ptr = image.constBits()
+    assert ptr is not None
+    raw = np.frombuffer(ptr.asstring(image.sizeInBytes()), np.uint8).reshape(h, stride)
+    return raw[:, : w * 3].reshape(h, w, 3).copy()

@@ -18,7 +18,7 @@ from PyQt6.QtGui import QImage, QPainter, QPaintEvent, QRasterWindow
 from lsi_rig.backends import BackendContext
 from lsi_rig.display.config import WindowDisplayConfig
 from lsi_rig.errors import SceneError
-from lsi_rig.screens import find_screen, qt_app
+from lsi_rig.screens import find_screen, grab_window, qt_app
 
 
 class _SceneWindow(QRasterWindow):
@@ -58,7 +58,7 @@ class MonitorWindow:
         )
         self.window.setScreen(self.screen)
         self.window.setGeometry(self.screen.geometry())
-        self._pixels: np.ndarray | None = None
+        self._pixels: bytes | None = None
 
     @property
     def settle_time_s(self) -> float:
@@ -80,8 +80,8 @@ class MonitorWindow:
         if pixels.ndim != 3 or pixels.shape[2] != 3:
             raise SceneError(f"scene monitor: image must be uint8 [H, W, 3], got {image.shape}")
         h, w, _ = pixels.shape
-        self._pixels = pixels  # QImage borrows this buffer
-        self.window.image = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+        self._pixels = pixels.tobytes()  # QImage borrows this buffer: keep it alive
+        self.window.image = QImage(self._pixels, w, h, 3 * w, QImage.Format.Format_RGB888)
         self.window.showFullScreen()
         before = self.window.paints
         self.window.update()
@@ -94,13 +94,7 @@ class MonitorWindow:
     def grab(self) -> np.ndarray:
         """What the window shows, uint8 [rows, cols, 3] (tests, alignment checks)."""
         self._app.processEvents()
-        image = self.screen.grabWindow(self.window.winId()).toImage()
-        image = image.convertToFormat(QImage.Format.Format_RGB888)
-        h, w, stride = image.height(), image.width(), image.bytesPerLine()
-        ptr = image.constBits()
-        assert ptr is not None
-        raw = np.frombuffer(ptr.asstring(image.sizeInBytes()), np.uint8).reshape(h, stride)
-        return raw[:, : w * 3].reshape(h, w, 3).copy()
+        return grab_window(self.screen, self.window)
 
     def close(self) -> None:
         self.window.close()

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -75,6 +76,7 @@ class RunSummary:
         return (self.wall_s - self.device_s) / self.records_written
 
 
+@lru_cache(maxsize=16)
 def pattern_offsets_s(timing: SequenceTiming) -> np.ndarray:
     """Start time of each pattern from its pass start. Video-port modes put
     ``patterns_per_frame`` patterns in each frame and wait for the next VSYNC."""
@@ -82,10 +84,13 @@ def pattern_offsets_s(timing: SequenceTiming) -> np.ndarray:
     period_s = timing.period_us * 1e-6
     if timing.patterns_per_frame and timing.frames_per_sequence:
         frame_s = timing.sequence_period_us * 1e-6 / timing.frames_per_sequence
-        return (index // timing.patterns_per_frame) * frame_s + (
+        offsets = (index // timing.patterns_per_frame) * frame_s + (
             index % timing.patterns_per_frame
         ) * period_s
-    return index * period_s
+    else:
+        offsets = index * period_s
+    offsets.setflags(write=False)
+    return offsets
 
 
 def expected_edges(
@@ -98,10 +103,12 @@ def expected_edges(
     flags."""
     offsets = pattern_offsets_s(timing)
     previous = t_pass_start_s - timing.sequence_period_us * 1e-6
-    starts = np.concatenate([previous + offsets, t_pass_start_s + offsets])
     tolerance = 0.25 * timing.period_us * 1e-6
-    low = int(np.count_nonzero(starts >= t_reset_s + tolerance))
-    high = int(np.count_nonzero(starts > t_reset_s - tolerance))
+    # every pattern of the pass itself is counted; of the previous pass, those after the reset
+    low = timing.n_patterns + int(np.count_nonzero(previous + offsets >= t_reset_s + tolerance))
+    high = timing.n_patterns + int(np.count_nonzero(previous + offsets > t_reset_s - tolerance))
+    if t_pass_start_s < t_reset_s + tolerance:  # the pass's first edge may precede the reset
+        low -= int(np.count_nonzero(t_pass_start_s + offsets < t_reset_s + tolerance))
     return low, high
 
 

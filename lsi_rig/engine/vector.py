@@ -72,9 +72,11 @@ class VectorLayout:
             vector = raw.copy()
         flags = RecordFlags.NONE
         if bright.size >= 2:
-            span = bright - (self.bright_dark_weights @ dark if dark.size else 0.0)
-            reference = float(np.max(np.abs(span)))
-            if reference > 0 and (np.max(span) - np.min(span)) / reference > drift_threshold:
+            # a handful of values: plain Python beats numpy's per-call overhead here
+            span = (bright - self.bright_dark_weights @ dark if dark.size else bright).tolist()
+            high, low = max(span), min(span)
+            reference = max(abs(high), abs(low))
+            if reference > 0 and (high - low) / reference > drift_threshold:
                 flags |= RecordFlags.DRIFT
         return FormedVector(raw, vector, dark, bright, flags)
 

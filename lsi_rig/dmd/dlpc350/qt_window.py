@@ -21,7 +21,7 @@ from PyQt6.QtGui import QGuiApplication, QImage, QPainter, QPaintEvent, QRasterW
 from lsi_rig.dmd.dlpc350.packing import DMD_COLUMNS, DMD_ROWS
 from lsi_rig.dmd.dlpc350.video import check_frames
 from lsi_rig.screens import find_screen as find_screen_for
-from lsi_rig.screens import qt_app
+from lsi_rig.screens import grab_window, qt_app
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +131,7 @@ class QtVideoWindow:
     def grab(self) -> np.ndarray:
         """What the window shows, uint8 [rows, cols, 3] (tests and bench checks)."""
         self.process_events()
-        pixmap = self.screen.grabWindow(self.window.winId())
-        image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
-        h, w, stride = image.height(), image.width(), image.bytesPerLine()
-        ptr = image.constBits()
-        assert ptr is not None
-        raw = np.frombuffer(ptr.asstring(image.sizeInBytes()), np.uint8).reshape(h, stride)
-        return raw[:, : w * 3].reshape(h, w, 3).copy()
+        return grab_window(self.screen, self.window)
 
     @property
     def frameless(self) -> bool:

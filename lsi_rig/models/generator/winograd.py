@@ -48,8 +48,8 @@ POINTS: dict[int, tuple[Fraction, ...]] = {
     6: tuple(Fraction(p) for p in (0, 1, -1, 2, -2)) + (Fraction(1, 2), Fraction(-1, 2)),
 }
 
-#: Upper bound of floats in one tile-domain block (input tiles of one tile-row block).
-BLOCK_ELEMENTS = 48 * 2**20
+#: Default upper bound of floats in one tile-domain temporary (one block of tile rows).
+BLOCK_ELEMENTS = 6 * 2**20
 
 
 def _poly_mul(p: list[Fraction], q: list[Fraction]) -> list[Fraction]:
@@ -134,12 +134,16 @@ def winograd_conv2d(
     in_scale: torch.Tensor | None = None,
     out_scale: torch.Tensor | None = None,
     bias: torch.Tensor | None = None,
+    block_elements: int | None = None,
 ) -> torch.Tensor:
     """3×3 correlation (``F.conv2d`` semantics) of ``x [B, C_in, H, W]`` with pre-transformed
     weights ``u [n², C_out, C_in]`` (:func:`transform_weights`), zero padding ``padding``.
 
     ``in_scale [B, C_in]`` multiplies the input channels, ``out_scale [B, C_out]`` the output
     channels and ``bias [C_out]`` is added last: ``out_scale·conv(in_scale·x) + bias``.
+    ``block_elements`` bounds each temporary (tiles are processed in blocks of tile rows):
+    blocks under glibc's 32 MB mmap threshold are recycled from the heap instead of being
+    page-faulted in afresh, and stay closer to the caches.
     Returns channels-last ``[B, C_out, H + 2p − 2, W + 2p − 2]`` (a view of a tile-padded
     buffer when the size is not a multiple of m).
     """
@@ -149,36 +153,41 @@ def winograd_conv2d(
     if u.shape != (n * n, c_out, c_in):
         raise ValueError(f"weights {tuple(u.shape)} do not fit F({m},3) with {c_in} channels")
     dtype, device = x.dtype, x.device
+    block_elements = block_elements or BLOCK_ELEMENTS
     h_out, w_out = height + 2 * padding - 2, width + 2 * padding - 2
     th, tw = _tile_count(h_out, m), _tile_count(w_out, m)
     at2, _, bt2 = (t.to(device) for t in _kron_mats(m, dtype))
-
-    # Zero-padded NHWC input covering all tiles (rows/cols beyond the image are zeros).
-    hp, wp = th * m + 2, tw * m + 2
-    xp = x.new_zeros((batch, hp, wp, c_in))
-    inner = xp[:, padding : padding + height, padding : padding + width]
-    src = x.permute(0, 2, 3, 1)
-    if in_scale is None:
-        inner.copy_(src)
-    else:
-        torch.mul(src, in_scale.to(dtype)[:, None, None, :], out=inner)
+    src = x.permute(0, 2, 3, 1)  # NHWC view (contiguous for channels-last input)
+    scale_in = None if in_scale is None else in_scale.to(dtype)[:, None, None, :]
+    scale_out = None if out_scale is None else out_scale.to(dtype)[None, None, :, None, None, :]
+    bias_out = None if bias is None else bias.to(dtype)
 
     out = torch.empty((batch, th * m, tw * m, c_out), dtype=dtype, device=device)
-    rows_per_block = max(1, BLOCK_ELEMENTS // max(1, n * n * batch * tw * max(c_in, c_out)))
-    sb, sh, sw, sc = xp.stride()
     ob, oh, ow, oc = out.stride()
+    wp = tw * m + 2
+    per_row = n * n * batch * tw * max(c_in, c_out)
+    rows_per_block = max(1, min(th, block_elements // max(1, per_row)))
     for r0 in range(0, th, rows_per_block):
         rows = min(rows_per_block, th - r0)
         tiles = batch * rows * tw
-        # gather overlapping n×n input tiles: [n, n, B, rows, tw, C_in] → [n², B·rows·tw·C_in]
-        patches = xp.as_strided(
-            (n, n, batch, rows, tw, c_in),
-            (sh, sw, sb, m * sh, m * sw, sc),
-            xp.storage_offset() + r0 * m * sh,
-        ).reshape(n * n, tiles * c_in)
+        # zero-padded input slab for this block of tile rows (input scale fused into the copy)
+        slab = x.new_zeros((batch, rows * m + 2, wp, c_in))
+        y0 = r0 * m - padding  # image row of slab row 0
+        lo, hi = max(0, y0), min(height, y0 + rows * m + 2)
+        if hi > lo:
+            dst_in = slab[:, lo - y0 : hi - y0, padding : padding + width]
+            if scale_in is None:
+                dst_in.copy_(src[:, lo:hi])
+            else:
+                torch.mul(src[:, lo:hi], scale_in, out=dst_in)
+        sb, sh, sw, sc = slab.stride()
+        # overlapping n×n tiles [n, n, B, rows, tw, C_in] → contiguous [n², B·rows·tw·C_in]
+        patches = slab.as_strided((n, n, batch, rows, tw, c_in), (sh, sw, sb, m * sh, m * sw, sc))
+        patches = patches.reshape(n * n, tiles * c_in)
+        del slab
         v = (bt2 @ patches).view(n * n, tiles, c_in)
         del patches
-        prod = torch.bmm(v, u.transpose(1, 2))  # [n², tiles, C_out]
+        prod = torch.bmm(v, u.transpose(1, 2))  # [n², tiles, C_out]: the 4×-cheaper conv
         del v
         y = (at2 @ prod.view(n * n, tiles * c_out)).view(m, m, batch, rows, tw, c_out)
         del prod
@@ -187,10 +196,12 @@ def winograd_conv2d(
             (oh, ow, ob, m * oh, m * ow, oc),
             out.storage_offset() + r0 * m * oh,
         )
-        if out_scale is not None:
-            y.mul_(out_scale.to(dtype)[None, None, :, None, None, :])
-        if bias is not None:
-            torch.add(y, bias.to(dtype), out=dst)
+        if scale_out is not None and bias_out is not None:
+            torch.addcmul(bias_out, y, scale_out, out=dst)
+        elif scale_out is not None:
+            torch.mul(y, scale_out, out=dst)
+        elif bias_out is not None:
+            torch.add(y, bias_out, out=dst)
         else:
             dst.copy_(y)
         del y
