@@ -16,9 +16,9 @@ executed:
   ``progress``: timm, torchvision, pg_modules, dill function/code reconstructors, module
   dicts pickled by value, ...) resolve to :class:`InertStub` types. A stub never imports or
   calls the real object: constructing, calling, ``__setstate__`` or attribute access only
-  return more stubs. The contents of the real file's ``D`` branch are unverified, so unknown
-  globals are stubbed rather than refused: a stub cannot run anything, and refusing them
-  could make the real file unloadable for no safety gain;
+  return more stubs. Only globals of the packages those parts use are stubbed (the real
+  file's ``D`` branch is unverified, and refusing them could make it unloadable for no safety
+  gain); a global of any other package is refused;
 * globals that exist to touch the operating system or run code (``os``, ``posix``, ``nt``,
   ``subprocess``, ``sys``, ``shutil``, ``socket``, ``importlib``, ``pickle``, ``marshal``,
   ``ctypes``, ``io``, ``runpy``, all builtins except plain value types and the three dill
@@ -44,6 +44,10 @@ import numpy as np
 import torch
 
 from lsi_rig.errors import ModelError, UnsafePickleError
+from lsi_rig.models.pickle_policy import (
+    _SAFE_BUILTINS,
+    classify_global,
+)
 
 try:  # numpy >= 2
     from numpy._core.multiarray import scalar as _numpy_scalar
@@ -151,139 +155,6 @@ class _Report:
 
 
 # Modules whose only business in a pickle is touching the OS or running code.
-_REFUSED_ROOTS = frozenset(
-    {
-        "os",
-        "posix",
-        "nt",
-        "posixpath",
-        "ntpath",
-        "subprocess",
-        "sys",
-        "shutil",
-        "socket",
-        "importlib",
-        "pickle",
-        "_pickle",
-        "pickletools",
-        "marshal",
-        "ctypes",
-        "runpy",
-        "code",
-        "codeop",
-        "io",
-        "_io",
-        "pty",
-        "tempfile",
-        "multiprocessing",
-        "signal",
-        "webbrowser",
-        "urllib",
-        "http",
-        "asyncio",
-        "operator",
-        "_operator",
-        "zipimport",
-        "pdb",
-    }
-)
-
-_REFUSED_PREFIXES = (
-    "torch.hub",
-    "torch.jit",
-    "torch.package",
-    "torch.ops",
-    "torch.utils.cpp_extension",
-    "torch.serialization",
-    "torch._C",
-    "torch._dynamo",
-    "torch.compiler",
-    "torch.distributed",
-    "torch.multiprocessing",
-    "numpy.lib.npyio",
-    "numpy.ctypeslib",
-    "numpy.f2py",
-    "numpy.distutils",
-    "numpy.testing",
-    "numpy.lib._npyio_impl",
-)
-
-_REFUSED_GLOBALS = frozenset(
-    {
-        ("torch", "load"),
-        ("torch", "save"),
-        ("torch", "from_file"),
-        ("torch.storage", "_load_from_file"),
-        ("torch", "compile"),
-        ("numpy", "load"),
-        ("numpy", "loadtxt"),
-        ("numpy", "genfromtxt"),
-        ("numpy", "fromfile"),
-        ("numpy", "memmap"),
-        ("numpy", "save"),
-        ("numpy", "savez"),
-        ("numpy", "tofile"),
-        ("dill", "load"),
-        ("dill", "loads"),
-        ("dill._dill", "load"),
-        ("dill._dill", "loads"),
-        ("dill._dill", "_load_from_file"),
-    }
-)
-
-# Builtins that are plain value types: resolving them to the real type cannot run code.
-_SAFE_BUILTINS: dict[str, Any] = {
-    "set": set,
-    "frozenset": frozenset,
-    "list": list,
-    "dict": dict,
-    "tuple": tuple,
-    "bytes": bytes,
-    "bytearray": bytearray,
-    "str": str,
-    "int": int,
-    "float": float,
-    "complex": complex,
-    "bool": bool,
-    "slice": slice,
-    "range": range,
-    "NoneType": type(None),
-}
-# Builtins seen when dill pickles the discriminator's bound methods and closures by value
-# (``getattr`` for methods, ``setattr``/``__dict__`` for function globals): stub, never call.
-# Every other builtin (eval, exec, compile, __import__, open, ...) is refused.
-_STUBBED_BUILTINS = frozenset({"getattr", "setattr", "__dict__"})
-
-#: Top-level packages whose globals appear in the *discarded* parts of a StyleGAN-XL training
-#: pickle (D = ProjectedDiscriminator with timm/pg_modules/feature_networks, augment_pipe,
-#: training options, dill's reconstructors). Globals there become inert stubs; a global from any
-#: other package is refused, as shared/reference/lsi-model.md §7.3 asks.
-_STUB_ROOTS = frozenset(
-    {
-        "timm",
-        "pg_modules",
-        "feature_networks",
-        "training",
-        "torch_utils",
-        "dnnlib",
-        "legacy",
-        "metrics",
-        "torchvision",
-        "torch",
-        "dill",
-        "numpy",
-        "collections",
-        "functools",
-        "copyreg",
-        "types",
-        "_codecs",
-        "math",
-        "scipy",
-        "in_embeddings",
-    }
-)
-
-
 def _refusal(module: str, name: str, why: str) -> UnsafePickleError:
     return UnsafePickleError(
         f"refused pickle global {module}.{name} ({why}); nothing was executed. "
@@ -424,27 +295,9 @@ def _stub_type(module: str, name: str) -> type[InertStub]:
     if key not in _STUB_TYPES:
         if len(_STUB_TYPES) > 100_000:
             raise UnsafePickleError("pickle references too many unknown objects; refused")
-        _STUB_TYPES[key] = _StubMeta("InertStub", (InertStub,), {"_stub_global": key})
+        stub: type[InertStub] = _StubMeta("InertStub", (InertStub,), {"_stub_global": key})  # type: ignore[assignment]
+        _STUB_TYPES[key] = stub
     return _STUB_TYPES[key]
-
-
-def classify_global(module: str, name: str) -> str:
-    """``"allowed"``, ``"stub"`` or ``"refused"``: the policy, exposed for tests and docs."""
-    module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
-    if (module, name) in _ALLOWED:
-        return "allowed"
-    root = module.split(".")[0]
-    if module == "builtins":
-        if name in _SAFE_BUILTINS:
-            return "allowed"
-        return "stub" if name in _STUBBED_BUILTINS else "refused"
-    if root in _REFUSED_ROOTS or (module, name) in _REFUSED_GLOBALS:
-        return "refused"
-    if any(module == p or module.startswith(p + ".") for p in _REFUSED_PREFIXES):
-        return "refused"
-    if root == "numpy" and name.startswith(("load", "save", "from")):
-        return "refused"
-    return "stub" if root in _STUB_ROOTS else "refused"
 
 
 class RestrictedUnpickler(pickle.Unpickler):

@@ -267,3 +267,10 @@ def test_bytes_io_roundtrip_of_plain_containers():
         "a": [1, 2.5, "x", b"y", (1, 2)],
         "b": None,
     }
+
+
+def test_policy_table_and_implementations_agree():
+    from lsi_rig.models import pickle_policy, pickle_safe
+
+    assert set(pickle_safe._ALLOWED) == pickle_policy.ALLOWED_GLOBALS
+    assert all(classify_global(m, n) == "allowed" for m, n in pickle_policy.ALLOWED_GLOBALS)

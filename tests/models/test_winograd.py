@@ -154,11 +154,44 @@ def test_tiny_network_winograd_vs_reference(m: int, cache_weights: bool):
 
 def test_dense_and_winograd_fast_paths_agree_and_default_is_f4():
     net = tiny_synthesis_network(seed=7)
-    assert net.layers()[0].fast.options == fast_ops.ConvOptions(winograd_tile=4, cache_weights=True)
     ws = torch.randn(1, net.num_ws, net.w_dim, generator=torch.Generator().manual_seed(4))
     net.set_impl("fast", dtype=torch.float32)
+    options = {layer.fast.options for layer in net.layers() if layer.attrs.conv_kernel == 3}
+    assert options == {fast_ops.ConvOptions(winograd_tile=4, cache_weights=True)}  # tiny: fits
     wino = net(ws)[0]
     _set_conv(net, winograd_tile=None)
     dense = net(ws)[0]
     assert not any(k.startswith("winograd") for layer in net.layers() for k in layer.fast.items)
     assert (wino - dense).abs().max() <= 1e-5 * dense.abs().max()
+
+
+def test_configure_caches_smallest_layers_within_budget():
+    net = tiny_synthesis_network(seed=8)
+    layers = net.layers()
+    sizes = [fast_ops.winograd_weight_mb(layer, 4) for layer in layers]
+    torgb = [i for i, layer in enumerate(layers) if layer.attrs.is_torgb]
+    assert torgb and all(sizes[i] == 0 for i in torgb)
+    first = layers[0].attrs
+    assert sizes[0] == 36 * first.out_channels * first.in_channels * 4 / 2**20
+    positive = sorted(x for x in sizes if x > 0)
+    budget = sum(positive[:2]) + 1e-12  # room for exactly the two smallest
+    reserved = fast_ops.configure(layers, weight_cache_mb=budget)
+    cached = [layer.fast.options.cache_weights for layer in layers]
+    assert sum(cached) == 2 and reserved == pytest.approx(budget)
+    assert max(s for s, c in zip(sizes, cached, strict=True) if c) <= positive[1]
+    assert fast_ops.configure(layers, weight_cache_mb=0) == 0
+    assert not any(layer.fast.options.cache_weights for layer in layers)
+    fast_ops.configure(layers, winograd_tile=None, blocked_fir=False)
+    assert {layer.fast.options for layer in layers} == {
+        fast_ops.ConvOptions(winograd_tile=None, cache_weights=False, blocked_fir=False)
+    }
+
+
+def test_config_b_default_cache_budget():
+    """Config B: all F(4) caches would take 1.92 GiB; the default budget is 768 MiB."""
+    from tests.models.pkl_writer import CONFIGS
+
+    rows = CONFIGS["B"][0]()
+    total = sum(36 * r.c_out * r.c_in * 4 / 2**20 for r in rows if r.k == 3)
+    assert 1900 < total < 1950  # MiB (2.0 GB)
+    assert total / 2 > fast_ops.DEFAULT_WEIGHT_CACHE_MB

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from lsi_rig.models.generator import ops, winograd
+from lsi_rig.models.generator import fast_fir, ops, winograd
 
 if TYPE_CHECKING:
     from lsi_rig.models.generator.synthesis import SynthesisLayerModule
@@ -40,14 +41,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "DEFAULT_WEIGHT_CACHE_MB",
+    "ConvOptions",
     "FastLayerState",
     "UpPlan",
+    "configure",
     "cpu_has_native_bf16",
     "downsample_strided",
     "layer_forward_fast",
     "plan_upsample",
     "preferred_dtype",
     "upsample_polyphase",
+    "winograd_weight_mb",
 ]
 
 
@@ -166,11 +171,54 @@ class ConvOptions:
     ``winograd_tile``: output tile m of Winograd F(m×m, 3×3) (2, 4 or 6), or None for the dense
     oneDNN conv. ``cache_weights``: keep the transformed weights between frames ((m+2)²/9× the
     layer's weight memory, 4× for F(4)) instead of transforming them every forward.
+    ``blocked_fir``: run up-FIR → lrelu → down-FIR in cache-sized blocks (:mod:`.fast_fir`)
+    instead of whole-tensor passes.
     Winograd runs only in float32 (its transforms cost accuracy that bf16/fp16 lack).
     """
 
     winograd_tile: int | None = 4
-    cache_weights: bool = True
+    cache_weights: bool = False
+    blocked_fir: bool = True
+
+
+#: MiB allowed for cached Winograd weights by :func:`configure` (set_impl's default). All
+#: of config B's would take 1.92 GiB (F(4)) and save ≈ 2 s per frame; transforming a layer's
+#: weights costs about 0.1 s per 151 MB, so the saving per MB is the same for every layer.
+DEFAULT_WEIGHT_CACHE_MB = 768.0
+
+
+def winograd_weight_mb(layer: SynthesisLayerModule, tile: int) -> float:
+    """Size of a layer's transformed weights (0 for layers that do not use Winograd)."""
+    a = layer.attrs
+    if a.conv_kernel != 3 or a.is_torgb:
+        return 0.0
+    return (tile + 2) ** 2 * a.out_channels * a.in_channels * 4 / 2**20
+
+
+def configure(
+    layers: list[SynthesisLayerModule],
+    *,
+    winograd_tile: int | None = 4,
+    weight_cache_mb: float = DEFAULT_WEIGHT_CACHE_MB,
+    blocked_fir: bool = True,
+) -> float:
+    """Set every layer's :class:`ConvOptions`; cache transformed weights within a budget.
+
+    Layers are cached smallest first (more layers per MB; the time saved per MB is about
+    equal). Returns the MB reserved for cached weights. Clears the layers' prepared state.
+    """
+    reserved = 0.0
+    sizes = [winograd_weight_mb(layer, winograd_tile) if winograd_tile else 0.0 for layer in layers]
+    chosen: set[int] = set()
+    for i in sorted(range(len(layers)), key=lambda i: sizes[i]):
+        if sizes[i] > 0 and reserved + sizes[i] <= weight_cache_mb:
+            chosen.add(i)
+            reserved += sizes[i]
+    for i, layer in enumerate(layers):
+        layer.fast.clear()
+        layer.fast.options = ConvOptions(winograd_tile, i in chosen, blocked_fir)
+    log.debug("fast path: F(%s) Winograd, %.0f MB cached weights", winograd_tile, reserved)
+    return reserved
 
 
 class FastLayerState:
@@ -253,10 +301,12 @@ def _winograd_modulated_conv(
     s = styles * styles.square().mean().rsqrt()
     demod = (row_gain.square() * (s.square() @ w_sq.t()) + 1e-8).rsqrt()
     out_scale = demod * (row_gain * layer.magnitude_ema.rsqrt())
-    if layer.fast.options.cache_weights:
-        u = layer.fast.get(f"winograd{tile}", lambda: winograd.transform_weights(layer.weight, tile))
-    else:
-        u = winograd.transform_weights(layer.weight, tile)
+
+    def transformed() -> torch.Tensor:
+        return winograd.transform_weights(layer.weight, tile)
+
+    cache = layer.fast.options.cache_weights
+    u = layer.fast.get(f"winograd{tile}", transformed) if cache else transformed()
     return winograd.winograd_conv2d(
         x, u, tile, layer.attrs.conv_kernel - 1, in_scale=s, out_scale=out_scale, bias=layer.bias
     )
@@ -283,6 +333,21 @@ def layer_forward_fast(
     up = a.up_factor
     plan_w = layer.fast.get(f"up_w{w_in}", lambda: plan_upsample(w_in, fu, up, px0, px1, up * gain))
     plan_h = layer.fast.get(f"up_h{h_in}", lambda: plan_upsample(h_in, fu, up, py0, py1, up))
+    if layer.fast.options.blocked_fir and fd is not None:
+        g_h = math.lcm(up, a.down_factor, 8)
+        band_w = layer.fast.get(f"band_w{w_in}", lambda: fast_fir.band_from_plan(plan_w, 16))
+        band_h = layer.fast.get(f"band_h{h_in}", lambda: fast_fir.band_from_plan(plan_h, g_h))
+        band_dn = layer.fast.get("band_dn", lambda: fast_fir.band_down(fd, a.down_factor))
+        return fast_fir.filtered_lrelu_blocked(
+            x,
+            band_w,
+            band_h,
+            band_dn,
+            fd,
+            a.down_factor,
+            slope,
+            a.conv_clamp,  # type: ignore[arg-type]
+        )
     x = upsample_polyphase(x, plan_w, axis=3)
     x = upsample_polyphase(x, plan_h, axis=2)
     if slope != 1:

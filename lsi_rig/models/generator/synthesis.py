@@ -174,6 +174,8 @@ class SynthesisNetwork(nn.Module):
         self.impl, self.compute_dtype = impl, dtype
         for layer in self.layers():
             layer.fast.clear()
+        if impl == "fast":  # Winograd F(4) convs, weight cache within the default budget
+            fast_ops.configure(self.layers())
         log.info("synthesis impl=%s dtype=%s on %s", impl, dtype, device)
 
     def attrs_json(self) -> dict:

@@ -45,7 +45,7 @@ __all__ = [
 POINTS: dict[int, tuple[Fraction, ...]] = {
     2: (Fraction(0), Fraction(1), Fraction(-1)),
     4: (Fraction(0), Fraction(1), Fraction(-1), Fraction(1, 2), Fraction(-2)),
-    6: tuple(Fraction(p) for p in (0, 1, -1, 2, -2)) + (Fraction(1, 2), Fraction(-1, 2)),
+    6: tuple(Fraction(p) for p in (0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2))),
 }
 
 #: Default upper bound of floats in one tile-domain temporary (one block of tile rows).
@@ -87,7 +87,7 @@ def winograd_matrices(m: int, r: int = 3) -> tuple[torch.Tensor, torch.Tensor, t
                 mj = _poly_mul(mj, [-b, Fraction(1)])
         nj = sum(c * a**k for k, c in enumerate(mj))
         g.append([a**k / nj for k in range(r)])
-        bt.append(mj + [Fraction(0)])
+        bt.append([*mj, Fraction(0)])
     g.append([Fraction(int(k == r - 1)) for k in range(r)])
     bt.append(full)
 
