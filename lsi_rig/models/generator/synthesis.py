@@ -30,6 +30,9 @@ IMPLS = ("reference", "fast")
 class _Affine(nn.Module):
     """Style affine (FullyConnectedLayer, linear): w ``[B, w_dim]`` → styles."""
 
+    weight: torch.Tensor
+    bias: torch.Tensor
+
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor, wg: float, bg: float) -> None:
         super().__init__()
         self.register_buffer("weight", weight)
@@ -41,6 +44,12 @@ class _Affine(nn.Module):
 
 
 class SynthesisInputModule(nn.Module):
+    weight: torch.Tensor
+    transform: torch.Tensor
+    freqs: torch.Tensor
+    phases: torch.Tensor
+    affine: _Affine
+
     def __init__(self, attrs: InputAttrs, t: dict[str, torch.Tensor]) -> None:
         super().__init__()
         self.attrs = attrs
@@ -70,8 +79,12 @@ class SynthesisInputModule(nn.Module):
 class SynthesisLayerModule(nn.Module):
     """Modulated conv + alias-free filtered leaky ReLU (or the final ToRGB)."""
 
+    weight: torch.Tensor
+    bias: torch.Tensor
+    magnitude_ema: torch.Tensor
     up_filter: torch.Tensor | None
     down_filter: torch.Tensor | None
+    affine: _Affine
 
     def __init__(self, attrs: LayerAttrs, t: dict[str, torch.Tensor]) -> None:
         super().__init__()
