@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the engine package imports the whole rig stack; keep storag
 
 TABLE_FIELDS = L.RECORD_DTYPE.names or ()
 ARRAY_FIELDS = (*L.VECTOR_DATASETS, L.TRACE)
-ALL_FIELDS = frozenset((*TABLE_FIELDS, *ARRAY_FIELDS))
+ALL_FIELDS = frozenset((*TABLE_FIELDS, *ARRAY_FIELDS, *L.DERIVED_VECTORS))
 
 
 class ColumnBuilder:
@@ -95,6 +95,13 @@ class ColumnBuilder:
                     f"(from the session's pattern sequence), got shape {row.shape}"
                 )
             blocks[name] = np.ascontiguousarray(row).reshape(1, -1)
+        for name in L.DERIVED_VECTORS:  # views of samples_v: check the width, store nothing
+            width = np.shape(getattr(r, name))
+            if width != (self.shape.width(name),):
+                raise SessionError(
+                    f"record field {name}: expected {self.shape.width(name)} values "
+                    f"(from the session's pattern sequence), got shape {width}"
+                )
         if self.shape.trace_shape is not None:
             trace = r.trace_v if r.trace_v is not None else np.full(self.shape.trace_shape, np.nan)
             blocks[L.TRACE] = self._block(L.TRACE, np.asarray(trace)[None], 1)
@@ -123,7 +130,7 @@ class ColumnBuilder:
         )
         self._check_scenes(table["scene_index"])
         blocks: dict[str, np.ndarray] = {"table": table}
-        for name in L.VECTOR_DATASETS:
+        for name in (*L.VECTOR_DATASETS, *L.DERIVED_VECTORS):
             width = self.shape.width(name)
             try:
                 block = np.stack([getattr(r, name) for r in records]).astype(
@@ -138,7 +145,8 @@ class ColumnBuilder:
                     f"record field {name}: expected {width} values "
                     f"(from the session's pattern sequence), got shape {bad}"
                 )
-            blocks[name] = np.ascontiguousarray(block)
+            if name in L.VECTOR_DATASETS:
+                blocks[name] = np.ascontiguousarray(block)
         if self.shape.trace_shape is not None:
             traces = [
                 np.full(self.shape.trace_shape, np.nan) if r.trace_v is None else r.trace_v
@@ -167,6 +175,7 @@ class ColumnBuilder:
                 f"append_arrays: raw_v/vector_v must be 2-D [records, {self.shape.n}], "
                 f"got shape {np.shape(cols['raw_v'])}"
             )
+        derived = {n: self._block(n, cols[n], m) for n in L.DERIVED_VECTORS if n in columns}
         table = np.empty(m, dtype=L.RECORD_DTYPE)
         for name in TABLE_FIELDS:
             value = np.asarray(cols.get(name, self.defaults[name]))
@@ -184,4 +193,9 @@ class ColumnBuilder:
                 blocks[name] = self._block(name, cols[name], m)
             else:
                 blocks[name] = np.full((m, *self._row_shape(name)), np.nan, L.VECTOR_DTYPE)
+        if "samples_v" not in cols:  # imported vectors: place what was given in display order
+            positions = self.shape.positions
+            assert positions is not None
+            for name, block in derived.items():
+                blocks["samples_v"][:, positions.field(name)] = block
         return blocks

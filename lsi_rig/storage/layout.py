@@ -66,7 +66,10 @@ CALIBRATION = "calibration"
 # /records: per-record data, rows [0, n_records) are valid
 RECORDS = "records"
 RECORD_TABLE = "records/table"
-VECTOR_DATASETS = ("samples_v", "raw_v", "vector_v", "dark_v", "bright_v")
+VECTOR_DATASETS = ("samples_v", "vector_v")  # stored per record
+#: Record fields that are views of ``samples_v`` through the sequence table (not stored twice:
+#: raw_v = samples_v[mask positions in mask order], dark_v / bright_v = the reference samples).
+DERIVED_VECTORS = ("raw_v", "dark_v", "bright_v")
 TRACE = "trace_v"
 
 RECORD_DTYPE = np.dtype(

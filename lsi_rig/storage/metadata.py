@@ -47,6 +47,30 @@ class SessionMetadata:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, eq=False)
+class SamplePositions:
+    """Where each derived record field sits in ``samples_v`` (display order)."""
+
+    mask: np.ndarray  # [n]: sample index of mask i (mask order)
+    dark: np.ndarray  # [k]
+    bright: np.ndarray  # [k]
+
+    @classmethod
+    def of(cls, kinds: np.ndarray, mask_index: np.ndarray, n: int) -> SamplePositions:
+        kinds = np.asarray(kinds)
+        mask_pos = np.flatnonzero(kinds == PatternKind.MASK)
+        mask = np.full(n, -1, dtype=np.intp)
+        mask[np.asarray(mask_index)[mask_pos]] = mask_pos
+        return cls(
+            mask=mask,
+            dark=np.flatnonzero(kinds == PatternKind.DARK),
+            bright=np.flatnonzero(kinds == PatternKind.BRIGHT),
+        )
+
+    def field(self, name: str) -> np.ndarray:
+        return {"raw_v": self.mask, "dark_v": self.dark, "bright_v": self.bright}[name]
+
+
 @dataclass(frozen=True)
 class RecordShape:
     """Widths of the per-record vectors, fixed by the pattern sequence."""
@@ -56,6 +80,7 @@ class RecordShape:
     n_dark: int
     n_bright: int
     trace_shape: tuple[int, int] | None
+    positions: SamplePositions | None = None
 
     @classmethod
     def of(cls, metadata: SessionMetadata) -> RecordShape:
@@ -65,12 +90,14 @@ class RecordShape:
             trace = (int(trace[0]), int(trace[1]))
             if trace[0] < 1 or trace[1] < 1:
                 raise SessionError(f"session metadata trace_shape {trace}: must be positive")
+        positions = SamplePositions.of(seq.kinds, seq.mask_index, metadata.masks.n)
         return cls(
             n_patterns=seq.n_patterns,
             n=metadata.masks.n,
-            n_dark=int(np.count_nonzero(seq.kinds == PatternKind.DARK)),
-            n_bright=int(np.count_nonzero(seq.kinds == PatternKind.BRIGHT)),
+            n_dark=int(positions.dark.size),
+            n_bright=int(positions.bright.size),
             trace_shape=trace,
+            positions=positions,
         )
 
     def width(self, name: str) -> int:

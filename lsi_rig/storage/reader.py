@@ -25,6 +25,7 @@ from lsi_rig.masks.maskset import MaskSet, maskset_sha256
 from lsi_rig.scenes.scene import SceneInfo
 from lsi_rig.storage import layout as L
 from lsi_rig.storage.liveness import STALE_AFTER_S, WriterIdentity, writer_alive
+from lsi_rig.storage.metadata import SamplePositions
 from lsi_rig.storage.opening import open_file, plain
 from lsi_rig.storage.values import read_mapping, read_text, read_value
 
@@ -97,6 +98,10 @@ class SessionReader:
             None if plain(cal.attrs.get("status")) == "none" else read_mapping(cal)
         )
         self._names = [n for n in (*L.VECTOR_DATASETS, L.TRACE) if n in f[L.RECORDS]]
+        seq = f[L.SEQUENCE]
+        self._positions = SamplePositions.of(
+            seq["kinds"][()], seq["mask_index"][()], int(f[L.MASK_BITS].shape[0])
+        )
         self._scene_ids = f[L.SCENES]["scene_id"].asstr()[:].tolist()
 
     def _check_size(self) -> None:
@@ -220,7 +225,10 @@ class SessionReader:
         """``[N, width]`` float32: "raw" (raw_v), "offset_corrected" (vector_v), "samples"."""
         if kind not in L.VECTOR_KINDS:
             raise ValueError(f"vector kind {kind!r}: choose one of {sorted(L.VECTOR_KINDS)}")
-        return self._rows(L.VECTOR_KINDS[kind])
+        name = L.VECTOR_KINDS[kind]
+        if name in L.DERIVED_VECTORS:
+            return self._rows("samples_v")[:, self._positions.field(name)]
+        return self._rows(name)
 
     def records_table(self) -> np.ndarray:
         return self._rows("table")
@@ -238,16 +246,18 @@ class SessionReader:
         i %= n
         row = self._rows("table", i)
         trace = self._rows(L.TRACE, i) if L.TRACE in self._names else None
+        samples = self._rows("samples_v", i)
+        pos = self._positions
         return MeasurementRecord(
             scene_index=int(row["scene_index"]),
             repeat_index=int(row["repeat_index"]),
             t_start_ns=int(row["t_start_ns"]),
             t_end_ns=int(row["t_end_ns"]),
-            samples_v=self._rows("samples_v", i),
-            raw_v=self._rows("raw_v", i),
+            samples_v=samples,
+            raw_v=samples[pos.mask],
             vector_v=self._rows("vector_v", i),
-            dark_v=self._rows("dark_v", i),
-            bright_v=self._rows("bright_v", i),
+            dark_v=samples[pos.dark],
+            bright_v=samples[pos.bright],
             exposure_us=float(row["exposure_us"]),
             period_us=float(row["period_us"]),
             gain_db=float(row["gain_db"]),

@@ -66,21 +66,26 @@ def n_refs(metadata: SessionMetadata) -> int:
 def make_record(i: int, metadata: SessionMetadata) -> MeasurementRecord:
     """Record ``i``: deterministic values, different in every field and every record."""
     rng = np.random.default_rng(10_000 + i)
-    p, n, k = metadata.sequence.n_patterns, metadata.masks.n, n_refs(metadata)
+    p, n = metadata.sequence.n_patterns, metadata.masks.n
     trace = None
     if metadata.trace_shape is not None:
         trace = rng.standard_normal(metadata.trace_shape).astype(np.float32)
     n_scenes = max(1, len(metadata.scenes))
+    samples = rng.standard_normal(p).astype(np.float32)
+    seq = metadata.sequence
+    mask_pos = seq.positions(PatternKind.MASK)
+    raw = np.empty(n, dtype=np.float32)
+    raw[seq.mask_index[mask_pos]] = samples[mask_pos]  # raw/dark/bright are views of samples
     return MeasurementRecord(
         scene_index=i % n_scenes,
         repeat_index=i // n_scenes,
         t_start_ns=1_700_000_000_000_000_000 + i * 1_000_003,
         t_end_ns=1_700_000_000_000_000_000 + i * 1_000_003 + 777,
-        samples_v=rng.standard_normal(p).astype(np.float32),
-        raw_v=rng.standard_normal(n).astype(np.float32),
+        samples_v=samples,
+        raw_v=raw,
         vector_v=rng.standard_normal(n).astype(np.float32),
-        dark_v=rng.standard_normal(k).astype(np.float32),
-        bright_v=rng.standard_normal(k).astype(np.float32),
+        dark_v=samples[seq.positions(PatternKind.DARK)],
+        bright_v=samples[seq.positions(PatternKind.BRIGHT)],
         exposure_us=250.0 + i,
         period_us=300.0 + i,
         gain_db=float(i % 8) * 10.0,

@@ -108,9 +108,16 @@ def test_plain_h5py_sees_trimmed_datasets_and_root_attributes(tmp_path):
     with h5py.File(path, "r") as f:
         assert f.attrs["status"] == "complete" and f.attrs["n_records"] == 5
         assert f["run/n_records"][()] == 5 and f["run/status"][()] == b"complete"
-        assert f["records/raw_v"].shape == (5, 16) and f["records/table"].shape == (5,)
-        assert f["records/dark_v"].shape == (5, n_refs(md))
-        assert f["records/raw_v"][3].tobytes() == make_record(3, md).raw_v.tobytes()
+        assert f["records/vector_v"].shape == (5, 16) and f["records/table"].shape == (5,)
+        assert f["records/samples_v"].shape == (5, md.sequence.n_patterns)
+        assert "raw_v" not in f["records"] and "dark_v" not in f["records"]  # views of samples
+        # raw_v = samples_v through the stored sequence table, as docs/session-format.md says
+        kinds, index = f["sequence/kinds"][()], f["sequence/mask_index"][()]
+        mask_pos = np.flatnonzero(kinds == 0)
+        raw = np.empty(16, np.float32)
+        raw[index[mask_pos]] = f["records/samples_v"][3][mask_pos]
+        assert raw.tobytes() == make_record(3, md).raw_v.tobytes()
+        assert np.count_nonzero(kinds == 2) == n_refs(md)
         assert f["masks"].attrs["sha256"] == md.masks.sha256
         assert f["calibration"].attrs["status"] == "none"
         assert b"session closed: complete" in f["log/bytes"][()].tobytes()
@@ -144,7 +151,10 @@ def test_append_arrays_bulk_defaults_and_growth(tmp_path):
         assert r.vectors("raw")[:m].tobytes() == raw.tobytes()
         assert r.vectors()[:m].tobytes() == raw.tobytes()  # vector_v defaults to raw_v
         assert r.vectors()[m:].tobytes() == (raw[:2] * 2).tobytes()
-        assert np.isnan(r.vectors("samples")).all()
+        samples = r.vectors("samples")
+        mask_samples = np.isin(np.arange(samples.shape[1]), md.sequence.positions(0))
+        assert np.isnan(samples[:, ~mask_samples]).all()  # references were not given
+        assert not np.isnan(samples[:, mask_samples]).any()  # raw_v sits at the mask patterns
         table = r.records_table()
         assert table["exposure_us"][0] == 250.0 and table["n_averaged"][0] == 1
         assert np.isnan(table["gain_db"]).all()
