@@ -8,6 +8,7 @@ a sink with ``append(record)`` (the session writer), so recording and display st
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -145,6 +146,10 @@ class AcquisitionEngine:
             reference_every=plan.reference_every,
         )
         timing = self.rig.dmd.load_sequence(sequence)
+        # record what the DMD will really run (video-port mode fixes the exposure itself)
+        sequence = dataclasses.replace(
+            sequence, exposure_us=timing.exposure_us, period_us=timing.period_us
+        )
         return sequence, timing
 
     def run(

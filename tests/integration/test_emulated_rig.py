@@ -54,4 +54,7 @@ def test_emulated_rig_matches_sim_within_noise(tmp_path: Path) -> None:
     assert np.all(diff <= 5 * np.sqrt(2) * sigma + 1e-12), diff.max() / sigma.max()
     with open_session(tmp_path / "emulated.h5") as reader:
         devices = reader.devices
+        # the session records the timing the DLPC350 really ran, not the 250 µs requested
+        assert set(reader.sequence_table()["exposure_us"]) == {694.0}
+        assert set(reader.records_table()["exposure_us"]) == {694.0}
     assert "DLPC350" in str(devices["dmd"]) and "nidaqmx" in str(devices["detector"]).lower()
