@@ -24,6 +24,22 @@ ARRAY_FIELDS = (*L.VECTOR_DATASETS, L.TRACE)
 ALL_FIELDS = frozenset((*TABLE_FIELDS, *ARRAY_FIELDS, *L.DERIVED_VECTORS))
 
 
+def _table_row(r: MeasurementRecord) -> tuple[Any, ...]:
+    """A record's per-record scalars in ``RECORD_DTYPE`` field order."""
+    return (
+        r.scene_index,
+        r.repeat_index,
+        r.t_start_ns,
+        r.t_end_ns,
+        r.exposure_us,
+        r.period_us,
+        r.gain_db,
+        r.range_v,
+        r.n_averaged,
+        int(r.flags),
+    )
+
+
 class ColumnBuilder:
     """Validates per-record data against the session's shapes and packs it into row blocks."""
 
@@ -74,18 +90,7 @@ class ColumnBuilder:
         if not -1 <= r.scene_index < self.n_scenes:
             self._check_scenes(np.array([r.scene_index]))
         table = np.empty(1, dtype=L.RECORD_DTYPE)
-        table[0] = (
-            r.scene_index,
-            r.repeat_index,
-            r.t_start_ns,
-            r.t_end_ns,
-            r.exposure_us,
-            r.period_us,
-            r.gain_db,
-            r.range_v,
-            r.n_averaged,
-            int(r.flags),
-        )
+        table[0] = _table_row(r)
         blocks: dict[str, np.ndarray] = {"table": table}
         for name in L.VECTOR_DATASETS:
             row = np.asarray(getattr(r, name), dtype=L.VECTOR_DTYPE)
@@ -110,24 +115,7 @@ class ColumnBuilder:
     def from_records(self, records: Sequence[MeasurementRecord]) -> dict[str, np.ndarray]:
         """Row blocks for a list of records (``m >= 1``)."""
         m = len(records)
-        table = np.array(
-            [
-                (
-                    r.scene_index,
-                    r.repeat_index,
-                    r.t_start_ns,
-                    r.t_end_ns,
-                    r.exposure_us,
-                    r.period_us,
-                    r.gain_db,
-                    r.range_v,
-                    r.n_averaged,
-                    int(r.flags),
-                )
-                for r in records
-            ],
-            dtype=L.RECORD_DTYPE,
-        )
+        table = np.array([_table_row(r) for r in records], dtype=L.RECORD_DTYPE)
         self._check_scenes(table["scene_index"])
         blocks: dict[str, np.ndarray] = {"table": table}
         for name in (*L.VECTOR_DATASETS, *L.DERIVED_VECTORS):
