@@ -77,6 +77,13 @@ def capture_session(
         engine = AcquisitionEngine(rig, on_progress=on_progress)
         prepared = engine.prepare(plan)
         sequence, timing = prepared
+        trace_shape = engine.probe_trace_shape(plan, timing) if plan.keep_trace else None
+        if plan.keep_trace and trace_shape is None:
+            log.warning(
+                "raw traces requested but the %s detector mode records none; use the "
+                "oversampled mode to keep traces",
+                rig.detector.mode,
+            )
         metadata = SessionMetadata(
             rig_name=rig_config.name,
             rig_config_yaml=dump_rig(rig_config),
@@ -86,6 +93,7 @@ def capture_session(
             scenes=list(plan.scenes.infos),
             calibration=None,
             command=command,
+            trace_shape=trace_shape,
             extra={"sequence_period_us": timing.sequence_period_us},
         )
         if engine_ready is not None:

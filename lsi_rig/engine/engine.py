@@ -152,6 +152,36 @@ class AcquisitionEngine:
         )
         return sequence, timing
 
+    @staticmethod
+    def request_for(plan: CapturePlan, timing: SequenceTiming) -> AcquisitionRequest:
+        """What the detector is asked for each pass."""
+        return AcquisitionRequest(
+            n_patterns=timing.n_patterns,
+            exposure_us=timing.exposure_us,
+            period_us=timing.period_us,
+            sequence_period_us=timing.sequence_period_us,
+            timeout_s=2 * timing.sequence_period_us * 1e-6 + plan.read_timeout_s,
+            keep_trace=plan.keep_trace,
+        )
+
+    def probe_trace_shape(
+        self, plan: CapturePlan, timing: SequenceTiming
+    ) -> tuple[int, int] | None:
+        """Run one discarded pass to learn the raw-trace shape ``(channels, samples)`` the
+        detector delivers (None: its mode records no trace), so the session file can size the
+        trace dataset before capture (SWMR files cannot add datasets later)."""
+        rig = self.rig
+        rig.dmd.start()
+        try:
+            rig.detector.arm(self.request_for(plan, timing))
+            reading = rig.detector.read()
+        finally:
+            rig.dmd.stop()
+        if reading.trace_v is None:
+            return None
+        channels, samples = np.shape(reading.trace_v)
+        return int(channels), int(samples)
+
     def run(
         self,
         plan: CapturePlan,
@@ -165,14 +195,7 @@ class AcquisitionEngine:
         t_wall0 = time.perf_counter()
         sink_s = 0.0
         sequence, timing = prepared if prepared is not None else self.prepare(plan)
-        request = AcquisitionRequest(
-            n_patterns=timing.n_patterns,
-            exposure_us=timing.exposure_us,
-            period_us=timing.period_us,
-            sequence_period_us=timing.sequence_period_us,
-            timeout_s=2 * timing.sequence_period_us * 1e-6 + plan.read_timeout_s,
-            keep_trace=plan.keep_trace,
-        )
+        request = self.request_for(plan, timing)
         settle_s = plan.settle_s if plan.settle_s is not None else rig.display.settle_time_s
         infos = plan.scenes.infos
         total = plan.n_records
