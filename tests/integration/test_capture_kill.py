@@ -76,7 +76,7 @@ def test_sigkill_storm_leaves_every_completed_record(images: Path, tmp_path: Pat
         deadline = time.monotonic() + 120
         while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.8 * duration))
+        time.sleep(rng.uniform(0.0, 0.5 * duration))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         with open_session(out) as r:

@@ -13,6 +13,7 @@ from tests.storage.sample_data import assert_record_equal, make_metadata, make_r
 
 N_RECORDS = 200
 N_KILLS = 20
+CHILD_RECORDS = N_RECORDS + 50  # the child keeps appending while the parent decides to kill
 
 
 def _check_killed_file(path, reported: int) -> int:
@@ -20,7 +21,7 @@ def _check_killed_file(path, reported: int) -> int:
     with open_session(path) as reader:
         assert reader.status is RunStatus.INTERRUPTED
         n = reader.n_records
-        assert reported <= n <= N_RECORDS, f"{path.name}: reported {reported}, file has {n}"
+        assert reported <= n <= CHILD_RECORDS, f"{path.name}: reported {reported}, file has {n}"
         table = reader.records_table()
         assert table.shape == (n,)
         for i in range(n):
@@ -39,7 +40,7 @@ def test_sigkill_storm_keeps_every_committed_record(tmp_path):
         path = tmp_path / f"kill_{trial:02d}.h5"
         pace_ms = 0.5 if trial % 2 else 0.0  # odd: steady pace; even: back-to-back appends
         kill_after = rng.randrange(-1, N_RECORDS - 1)  # -1: before the first record
-        child = WriterProcess(path, N_RECORDS + 50, pace_ms)
+        child = WriterProcess(path, CHILD_RECORDS, pace_ms)
         try:
             child.wait_for("ready")
             reported = 0
