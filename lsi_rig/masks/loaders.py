@@ -25,6 +25,7 @@ from lsi_rig.errors import MaskError
 from lsi_rig.masks.hadamard import DEMO_SIZES, walsh_patterns
 from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.masks.validate import binary_stack, check_count, warn_degenerate
+from lsi_rig.naming import natural_key
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +37,6 @@ _PNG_SUFFIXES = (".png",)
 def demo_mask_names() -> list[str]:
     """SPECs of the built-in demo sets (each also takes a ``:COUNT`` suffix)."""
     return [f"demo:hadamard{n}" for n in DEMO_SIZES]
-
-
-def natural_key(name: str) -> list[object]:
-    """Sort key that orders ``mask_2`` before ``mask_10`` (digit runs compare as numbers)."""
-    return [
-        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
-        for part in re.split(r"(\d+)", name)
-        if part
-    ]
 
 
 def load_masks(spec: str, *, complementary: bool = False) -> MaskSet:

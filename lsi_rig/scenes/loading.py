@@ -9,27 +9,18 @@ official LSI simulation does, unless ``size=None``.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from lsi_rig.errors import SceneError
+from lsi_rig.naming import natural_key
 from lsi_rig.scenes.scene import Scene
 
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
-
-def natural_key(name: str) -> list[tuple[int, int, str]]:
-    """Sort key so that face_2 comes before face_10 (digit runs compare as numbers)."""
-    return [
-        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
-        for part in re.split(r"(\d+)", name)
-        if part
-    ]
 
 
 def iter_scene_paths(inputs: Sequence[str | Path]) -> Iterator[Path]:
