@@ -30,10 +30,11 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lsi_rig.acquire import capture_session
-from lsi_rig.clock import SimClock
 from lsi_rig.config import load_rig
+from lsi_rig.core.clock import SimClock
+from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
-from lsi_rig.dmd.protocol import DmdStatus, SequenceTiming
+from lsi_rig.dmd.protocol import DmdStatus
 from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.engine import CapturePlan
 from lsi_rig.masks import MaskSet

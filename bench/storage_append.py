@@ -23,8 +23,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
-from lsi_rig.flags import RecordFlags
 from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.scenes.scene import SceneInfo
 from lsi_rig.storage import SessionMetadata, SessionWriter
@@ -86,7 +86,7 @@ def bench_columns(metadata: SessionMetadata, m: int) -> dict[str, np.ndarray]:
 
 
 def bench_records(metadata: SessionMetadata, m: int) -> list:
-    from lsi_rig.engine.records import MeasurementRecord
+    from lsi_rig.core.records import MeasurementRecord
 
     cols = bench_columns(metadata, m)
     seq = metadata.sequence

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from lsi_rig.config.load import dump_rig
 from lsi_rig.config.schema import RigConfig
+from lsi_rig.core.errors import SessionError
 from lsi_rig.engine import AcquisitionEngine, CapturePlan, Progress, RunSummary
-from lsi_rig.errors import SessionError
 from lsi_rig.rig import Rig, build_rig
 
 log = logging.getLogger(__name__)

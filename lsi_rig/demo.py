@@ -18,7 +18,8 @@ import numpy as np
 
 from lsi_rig.acquire import CaptureResult, capture_session
 from lsi_rig.config import load_rig
-from lsi_rig.engine import CapturePlan, Progress
+from lsi_rig.engine import Progress
+from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.rig import build_rig
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,7 @@ def run_demo(
     rig_config = load_rig(rig)
     mask_set = load_masks(masks)
     scenes = demo_scenes(count=n_scenes)
-    plan = CapturePlan.from_config(
-        rig_config.acquisition, scenes=InMemoryScenes(scenes), masks=mask_set
-    )
+    plan = plan_from_config(rig_config.acquisition, scenes=InMemoryScenes(scenes), masks=mask_set)
     folder = Path(out_dir) if out_dir is not None else Path(rig_config.paths.sessions_dir)
     path = session_path(folder, f"demo_{mask_set.name}")
     with build_rig(rig_config) as the_rig:

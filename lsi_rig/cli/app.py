@@ -12,7 +12,7 @@ import sys
 import click
 import typer
 
-from lsi_rig.errors import LsiRigError
+from lsi_rig.core.errors import LsiRigError
 
 app = typer.Typer(
     name="lsi-rig",

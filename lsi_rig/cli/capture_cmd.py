@@ -45,7 +45,7 @@ def capture(
     """Capture measurement vectors of images through a rig into a session file."""
     from lsi_rig.acquire import capture_session, check_output_path
     from lsi_rig.config import load_rig
-    from lsi_rig.engine import CapturePlan
+    from lsi_rig.jobs.plans import plan_from_config
     from lsi_rig.masks import load_masks
     from lsi_rig.scenes.source import file_scene_source
 
@@ -62,9 +62,7 @@ def capture(
         "reference_every": reference_every,
         "keep_trace": keep_trace or None,
     }
-    plan = CapturePlan.from_config(
-        rig_config.acquisition, scenes=scenes, masks=mask_set, **overrides
-    )
+    plan = plan_from_config(rig_config.acquisition, scenes=scenes, masks=mask_set, **overrides)
     if no_references:
         plan = dataclasses.replace(plan, reference_every=None)
     command = "lsi-rig " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from lsi_rig.errors import SessionError
+from lsi_rig.core.errors import SessionError
 
 DEFAULT_TASKS = "image,attributes,segmentation,landmarks"
 
@@ -47,9 +47,9 @@ def decode(
     """Decode measurement vectors into faces, parsing maps, landmarks and attributes."""
     from tqdm import tqdm
 
+    from lsi_rig.decode.vectors import read_npz_vectors, read_session_vectors, unique_stems
     from lsi_rig.models.decoder import Decoder
     from lsi_rig.models.outputs import write_attributes_csv, write_vector_outputs
-    from lsi_rig.models.vectors import read_npz_vectors, read_session_vectors, unique_stems
 
     if session is None and not vectors:
         raise SessionError("nothing to decode: give a session file or --vectors FILE.npz")

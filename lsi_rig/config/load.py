@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from lsi_rig.config.schema import RigConfig
-from lsi_rig.errors import ConfigError
+from lsi_rig.core.errors import ConfigError
 
 BUILTIN_RIGS = ("sim", "sim-ideal", "emulated")
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from lsi_rig.config.base import StrictModel
+from lsi_rig.core.strict import StrictModel
 from lsi_rig.detector.config import NidaqmxConfig, SimDetectorConfig
 from lsi_rig.display.config import SimDisplayConfig, WindowDisplayConfig
 from lsi_rig.dmd.config import Dlpc350Config, SimDmdConfig

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lsi_rig.errors import DeviceError, DeviceNotFoundError, DeviceTimeoutError
+from lsi_rig.core.errors import DeviceError, DeviceNotFoundError, DeviceTimeoutError
 
 SAMPLES_NOT_YET_AVAILABLE = -200284
 SAMPLES_NO_LONGER_AVAILABLE = -200279

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector import gain_check
 from lsi_rig.detector.daqmx_errors import PARTIAL_READ_CODES, translate
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
 from lsi_rig.detector.windows import segment_trace
-from lsi_rig.flags import RecordFlags
 
 if TYPE_CHECKING:
     from lsi_rig.detector.daqmx_task import ChunkedRead

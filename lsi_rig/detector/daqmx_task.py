@@ -25,7 +25,7 @@ import numpy as np
 from nidaqmx.constants import AcquisitionType, Edge, TerminalConfiguration, VoltageUnits
 from nidaqmx.stream_readers import AnalogMultiChannelReader
 
-from lsi_rig.clock import Clock
+from lsi_rig.core.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from lsi_rig.flags import RecordFlags
-from lsi_rig.world.config import PDA100A2_BANDWIDTH_HZ
+from lsi_rig.core.flags import RecordFlags
+from lsi_rig.detector.pda100a2 import PDA100A2_BANDWIDTH_HZ
 
 log = logging.getLogger(__name__)
 

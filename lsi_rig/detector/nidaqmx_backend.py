@@ -19,15 +19,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from lsi_rig.backends import BackendContext
-from lsi_rig.clock import Clock
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.clock import Clock
+from lsi_rig.core.errors import ConfigError, DeviceError
 from lsi_rig.detector import daqmx_task as dt
 from lsi_rig.detector import gain_check
 from lsi_rig.detector.config import NidaqmxConfig
 from lsi_rig.detector.daqmx_errors import DaqContext, translate
 from lsi_rig.detector.daqmx_reading import build_reading
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
-from lsi_rig.errors import ConfigError, DeviceError
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ def oversampled_samples(request: AcquisitionRequest, rate_hz: float) -> int:
 
 
 def create(cfg: NidaqmxConfig, ctx: BackendContext) -> NidaqmxDetector:
-    """Backend factory (``lsi_rig.backends``)."""
+    """Backend factory (``lsi_rig.rig.backends``)."""
     address: str | None = None
     if cfg.grpc is not None:
         address = cfg.grpc.address

@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from lsi_rig.flags import RecordFlags
+from lsi_rig.core.flags import RecordFlags
 
 
 class AcquisitionMode(StrEnum):

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from lsi_rig.backends import BackendContext
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.errors import ConfigError, DeviceError, DeviceTimeoutError
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector.config import SimDetectorConfig
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
 from lsi_rig.detector.windows import segment_trace
-from lsi_rig.errors import ConfigError, DeviceError, DeviceTimeoutError
-from lsi_rig.flags import RecordFlags
 from lsi_rig.world import World
 
 NEAR_SATURATION_FRACTION = 0.9

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from lsi_rig.backends import BackendContext
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.errors import ConfigError
 from lsi_rig.display.config import SimDisplayConfig
-from lsi_rig.errors import ConfigError
 from lsi_rig.world import World
 
 

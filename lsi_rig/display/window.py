@@ -15,10 +15,10 @@ import numpy as np
 from PyQt6.QtCore import QRect, Qt
 from PyQt6.QtGui import QImage, QPainter, QPaintEvent, QRasterWindow
 
-from lsi_rig.backends import BackendContext
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.errors import SceneError
 from lsi_rig.display.config import WindowDisplayConfig
-from lsi_rig.errors import SceneError
-from lsi_rig.screens import find_screen, grab_window, qt_app
+from lsi_rig.qtgui.screens import find_screen, grab_window, qt_app
 
 
 class _SceneWindow(QRasterWindow):

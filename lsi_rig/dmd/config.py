@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from lsi_rig.config.base import StrictModel
+from lsi_rig.core.strict import StrictModel
 
 
 class SimDmdConfig(StrictModel):

@@ -5,24 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.sequence import PatternSequence
-
-
-@dataclass(frozen=True)
-class SequenceTiming:
-    """How the DMD will actually run a loaded sequence.
-
-    ``sequence_period_us`` is the time from one TRIG_OUT_2 (sequence start) to the next; it can
-    exceed ``n_patterns * period_us`` when the mode pads to whole video frames.
-    """
-
-    n_patterns: int
-    exposure_us: float
-    period_us: float
-    sequence_period_us: float
-    patterns_per_frame: int | None = None
-    frames_per_sequence: int | None = None
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from lsi_rig.errors import ConfigError
+from lsi_rig.core.errors import ConfigError
 from lsi_rig.masks.maskset import MaskSet
 
 

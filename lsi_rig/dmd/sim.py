@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lsi_rig.backends import BackendContext
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.errors import ConfigError, DeviceError
+from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.config import SimDmdConfig
-from lsi_rig.dmd.protocol import DmdStatus, SequenceTiming
+from lsi_rig.dmd.protocol import DmdStatus
 from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.dmd.timing import check_pattern_timing
-from lsi_rig.errors import ConfigError, DeviceError
 from lsi_rig.world import World
 
 

@@ -7,7 +7,7 @@ gap the mirrors need to reset); exposures above 200 s are refused.
 
 from __future__ import annotations
 
-from lsi_rig.errors import ConfigError
+from lsi_rig.core.errors import ConfigError
 
 MIN_EXPOSURE_US_BY_BIT_DEPTH: dict[int, float] = {
     1: 235.0,

@@ -14,19 +14,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
+from lsi_rig.core.flags import RecordFlags
+from lsi_rig.core.records import MeasurementRecord
+from lsi_rig.core.timing import SequenceTiming, pattern_offsets_s
 from lsi_rig.detector.protocol import AcquisitionRequest, DetectorReading
-from lsi_rig.dmd.protocol import SequenceTiming
 from lsi_rig.dmd.sequence import PatternSequence
+from lsi_rig.engine.devices import RigDevices
 from lsi_rig.engine.plan import CapturePlan
-from lsi_rig.engine.records import MeasurementRecord
 from lsi_rig.engine.vector import form_vector
-from lsi_rig.flags import RecordFlags
-from lsi_rig.rig import Rig
 
 log = logging.getLogger(__name__)
 
@@ -77,23 +76,6 @@ class RunSummary:
         return (self.wall_s - self.device_s) / self.records_written
 
 
-@lru_cache(maxsize=16)
-def pattern_offsets_s(timing: SequenceTiming) -> np.ndarray:
-    """Start time of each pattern from its pass start. Video-port modes put
-    ``patterns_per_frame`` patterns in each frame and wait for the next VSYNC."""
-    index = np.arange(timing.n_patterns)
-    period_s = timing.period_us * 1e-6
-    if timing.patterns_per_frame and timing.frames_per_sequence:
-        frame_s = timing.sequence_period_us * 1e-6 / timing.frames_per_sequence
-        offsets = (index // timing.patterns_per_frame) * frame_s + (
-            index % timing.patterns_per_frame
-        ) * period_s
-    else:
-        offsets = index * period_s
-    offsets.setflags(write=False)
-    return offsets
-
-
 def expected_edges(
     t_reset_s: float, t_pass_start_s: float, timing: SequenceTiming
 ) -> tuple[int, int]:
@@ -116,7 +98,9 @@ def expected_edges(
 class AcquisitionEngine:
     """Runs capture plans on one rig."""
 
-    def __init__(self, rig: Rig, *, on_progress: Callable[[Progress], None] | None = None) -> None:
+    def __init__(
+        self, rig: RigDevices, *, on_progress: Callable[[Progress], None] | None = None
+    ) -> None:
         self.rig = rig
         self.on_progress = on_progress
         self._stop = threading.Event()

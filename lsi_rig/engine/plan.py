@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from lsi_rig.config.schema import AcquisitionConfig
 from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.scenes.source import SceneSource
 
@@ -25,20 +23,6 @@ class CapturePlan:
     keep_trace: bool = False
     drift_threshold: float = 0.02
     read_timeout_s: float = 2.0
-
-    @classmethod
-    def from_config(
-        cls,
-        acquisition: AcquisitionConfig,
-        *,
-        scenes: SceneSource,
-        masks: MaskSet,
-        **overrides: Any,
-    ) -> CapturePlan:
-        """Plan with the rig's acquisition defaults, optionally overridden (CLI flags)."""
-        values = acquisition.model_dump()
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(scenes=scenes, masks=masks, **values)
 
     @property
     def n_records(self) -> int:

@@ -16,8 +16,8 @@ from functools import cached_property
 
 import numpy as np
 
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
-from lsi_rig.flags import RecordFlags
 
 
 @dataclass(frozen=True)

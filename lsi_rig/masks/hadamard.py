@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 
 #: Block resolutions offered as ``demo:hadamardN``.
 DEMO_SIZES: tuple[int, ...] = (16, 32, 64)

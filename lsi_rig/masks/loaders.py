@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
+from lsi_rig.core.naming import natural_key
 from lsi_rig.masks.hadamard import DEMO_SIZES, walsh_patterns
 from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.masks.validate import binary_stack, check_count, warn_degenerate
-from lsi_rig.naming import natural_key
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 
 HASH_PREFIX = b"lsi-rig/maskset/v1\0"
 

@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lsi_rig.errors import ModelError, UnsafePickleError
+from lsi_rig.core.errors import ModelError, UnsafePickleError
 from lsi_rig.models.encoder import EncoderConfig, Mapping2StyleGAN
 from lsi_rig.models.heads import AttributeHead, LandmarkHead, SegmentationHead
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models.checkpoint import LsiCheckpoint, load_checkpoint
 from lsi_rig.models.feature_taps import HookedLayers, check_generator
 from lsi_rig.models.heads import landmarks_to_pixels

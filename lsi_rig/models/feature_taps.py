@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models.encoder import EncoderConfig
 from lsi_rig.models.heads import AttributeHead, LandmarkHead, SegmentationHead
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models.labels import ATTRIBUTE_NAMES, N_LANDMARKS, SEGMENTATION_CLASSES
 
 SEGMENTATION_CONVS = ("conv_l3", "conv_l9", "conv_l11", "conv_l13", "conv_l16")

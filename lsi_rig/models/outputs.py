@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from lsi_rig.errors import SessionError
+from lsi_rig.core.errors import SessionError
 from lsi_rig.models.labels import ATTRIBUTE_NAMES, SEGMENTATION_PALETTE
 
 OVERLAY_ALPHA = 0.5

@@ -23,7 +23,7 @@ executed:
   ``subprocess``, ``sys``, ``shutil``, ``socket``, ``importlib``, ``pickle``, ``marshal``,
   ``ctypes``, ``io``, ``runpy``, all builtins except plain value types and the three dill
   needs, ``torch.load``/``hub``/``jit``, ``numpy.load``/``fromfile``, ``dill``'s module
-  importer, ...) are refused with :class:`~lsi_rig.errors.UnsafePickleError` naming module and
+  importer, ...) are refused with :class:`~lsi_rig.core.errors.UnsafePickleError` naming module and
   global. Refusing them (instead of stubbing) makes a hostile file fail loudly.
 
 Only our own re-implementations are ever *called*; the policy is :func:`classify_global`.
@@ -43,7 +43,7 @@ from typing import IO, Any
 import numpy as np
 import torch
 
-from lsi_rig.errors import ModelError, UnsafePickleError
+from lsi_rig.core.errors import ModelError, UnsafePickleError
 from lsi_rig.models.pickle_policy import (
     _SAFE_BUILTINS,
     classify_global,

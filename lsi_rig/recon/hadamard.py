@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 from lsi_rig.masks.hadamard import fwht, sequency_to_natural, walsh_order_2d, walsh_patterns
 from lsi_rig.masks.maskset import MaskSet, maskset_sha256
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lsi_rig.errors import SceneError
-from lsi_rig.naming import natural_key
+from lsi_rig.core.errors import SceneError
+from lsi_rig.core.naming import natural_key
 from lsi_rig.scenes.scene import Scene
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from lsi_rig.errors import SceneError
+from lsi_rig.core.errors import SceneError
 from lsi_rig.scenes.scene import Scene, SceneInfo
 
 

@@ -8,16 +8,14 @@ comes from the session's pattern sequence.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from lsi_rig.errors import SessionError
+from lsi_rig.core.errors import SessionError
+from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.storage import layout as L
 from lsi_rig.storage.metadata import RecordShape
-
-if TYPE_CHECKING:  # the engine package imports the whole rig stack; keep storage light
-    from lsi_rig.engine.records import MeasurementRecord
 
 TABLE_FIELDS = L.RECORD_DTYPE.names or ()
 ARRAY_FIELDS = (*L.VECTOR_DATASETS, L.TRACE)

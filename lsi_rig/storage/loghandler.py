@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from lsi_rig.errors import SessionError
+from lsi_rig.core.errors import SessionError
 from lsi_rig.storage.writer import SessionWriter
 
 

@@ -15,8 +15,8 @@ import h5py
 import numpy as np
 
 from lsi_rig import __version__
+from lsi_rig.core.errors import SessionError
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
-from lsi_rig.errors import SessionError
 from lsi_rig.masks.maskset import HASH_PREFIX, MaskSet
 from lsi_rig.scenes.scene import SceneInfo
 from lsi_rig.storage import layout as L

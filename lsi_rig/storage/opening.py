@@ -8,7 +8,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from lsi_rig.errors import SessionError
+from lsi_rig.core.errors import SessionError
 
 
 def plain(value: Any) -> Any:

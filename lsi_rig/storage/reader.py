@@ -3,9 +3,6 @@
 The file is opened in SWMR-read mode so a reader can follow a running capture (``refresh()``)
 and can open a file whose writer was killed. Only rows ``[0, n_records)`` are exposed, where
 ``n_records`` is the committed-record counter: the writer writes it after the rows.
-
-``lsi_rig.engine`` is imported lazily: its package pulls in the whole rig stack (config, world,
-scipy), which a file viewer or the crash-test child process should not pay for.
 """
 
 from __future__ import annotations
@@ -14,13 +11,14 @@ import json
 import logging
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from lsi_rig.core.errors import SessionError
+from lsi_rig.core.flags import RecordFlags
+from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.dmd.sequence import PatternSequence
-from lsi_rig.errors import SessionError
-from lsi_rig.flags import RecordFlags
 from lsi_rig.masks.maskset import MaskSet, maskset_sha256
 from lsi_rig.scenes.scene import SceneInfo
 from lsi_rig.storage import layout as L
@@ -28,9 +26,6 @@ from lsi_rig.storage.liveness import STALE_AFTER_S, WriterIdentity, writer_alive
 from lsi_rig.storage.metadata import SamplePositions
 from lsi_rig.storage.opening import open_file, plain
 from lsi_rig.storage.values import read_mapping, read_text, read_value
-
-if TYPE_CHECKING:
-    from lsi_rig.engine.records import MeasurementRecord
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +233,6 @@ class SessionReader:
         return [self._scene_ids[i] if i >= 0 else "" for i in index.tolist()]
 
     def record(self, i: int) -> MeasurementRecord:
-        from lsi_rig.engine.records import MeasurementRecord  # lazy: see module docstring
 
         n = self.n_records
         if not -n <= i < n:

@@ -16,7 +16,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from lsi_rig.errors import SessionError
+from lsi_rig.core.errors import SessionError
 
 TEXT_DTYPE = h5py.string_dtype("utf-8")
 

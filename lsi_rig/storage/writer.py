@@ -23,20 +23,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
 
-from lsi_rig.errors import CaptureStopped, LsiRigError, SessionError
+from lsi_rig.core.errors import CaptureStopped, LsiRigError, SessionError
+from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.storage import layout as L
 from lsi_rig.storage.columns import ColumnBuilder
 from lsi_rig.storage.h5io import RowWriter, ScalarWriter, heartbeat_loop, open_swmr_write
 from lsi_rig.storage.liveness import HEARTBEAT_INTERVAL_S, current_identity
 from lsi_rig.storage.metadata import RecordShape, SessionMetadata, write_static
-
-if TYPE_CHECKING:  # the engine package imports the whole rig stack; keep storage light
-    from lsi_rig.engine.records import MeasurementRecord
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from lsi_rig.backends import BackendContext
-from lsi_rig.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
 from lsi_rig.sync.config import SerialSyncConfig
 from lsi_rig.sync.protocol import SyncStatus
 from lsi_rig.sync.wire import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lsi_rig.backends import BackendContext
-from lsi_rig.errors import ConfigError, DeviceError
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.errors import ConfigError, DeviceError
 from lsi_rig.sync.config import SimSyncConfig
 from lsi_rig.sync.protocol import SyncStatus
 from lsi_rig.world import World

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from lsi_rig.errors import DeviceError
+from lsi_rig.core.errors import DeviceError
 
 PROTOCOL_VERSION: tuple[int, int] = (1, 0)
 """(major, minor). Same major = compatible; a minor release only adds commands/status keys."""

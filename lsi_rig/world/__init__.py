@@ -5,8 +5,6 @@ Every simulated device and protocol emulator reads one :class:`World` (see docs/
 
 from __future__ import annotations
 
-# lsi_rig.config's schema imports world.config: load it first so either import order works.
-import lsi_rig.config  # noqa: F401
 from lsi_rig.world.config import WorldConfig
 from lsi_rig.world.geometry import MaskGeometry, MirrorArea
 from lsi_rig.world.photodiode import DetectorSettingError

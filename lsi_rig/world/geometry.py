@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lsi_rig.errors import ConfigError, MaskError
+from lsi_rig.core.errors import ConfigError, MaskError
 from lsi_rig.world.config import DmdArrayConfig
 
 

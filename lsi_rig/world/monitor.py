@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lsi_rig.errors import SceneError
+from lsi_rig.core.errors import SceneError
 from lsi_rig.world.config import MonitorConfig
 
 #: Exponential factors below this are treated as fully settled (history is pruned).

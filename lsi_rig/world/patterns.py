@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 from lsi_rig.world.geometry import MaskGeometry, MirrorArea, lit_area
 
 log = logging.getLogger(__name__)

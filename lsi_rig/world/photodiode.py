@@ -16,7 +16,7 @@ import math
 import numpy as np
 from scipy.signal import lfilter
 
-from lsi_rig.errors import ConfigError
+from lsi_rig.core.errors import ConfigError
 from lsi_rig.world.config import WorldConfig
 
 ELEMENTARY_CHARGE_C = 1.602176634e-19

@@ -20,6 +20,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
+from lsi_rig.core.timing import pattern_start_offsets_s
 from lsi_rig.world.config import FaultsConfig
 
 _GLITCH_AT = 0.5  # an extra edge splits the pulse here (fraction of the exposure) ...
@@ -69,11 +70,9 @@ class Run:
     @cached_property
     def offsets_s(self) -> np.ndarray:
         """Start of each pattern from its pass start (frame-aligned in video-port mode)."""
-        i = np.arange(self.n_patterns)
-        if self.frame_period_s is None:
-            return i * self.period_s
-        ppf = self.patterns_per_frame
-        return (i // ppf) * self.frame_period_s + (i % ppf) * self.period_s
+        return pattern_start_offsets_s(
+            self.n_patterns, self.period_s, self.patterns_per_frame, self.frame_period_s
+        )
 
     def pass_start(self, k: int) -> float:
         return self.t_start_s + k * self.sequence_period_s

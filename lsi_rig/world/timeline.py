@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lsi_rig.errors import DeviceError
+from lsi_rig.core.errors import DeviceError
 from lsi_rig.world import response
 from lsi_rig.world.geometry import MirrorArea
 from lsi_rig.world.patterns import LoadedPatterns

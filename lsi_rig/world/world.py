@@ -2,8 +2,8 @@
 
 One :class:`World` owns the scene on the monitor, the optics from the monitor to the DMD, the DMD
 sequencer with its trigger outputs, and the PDA100A2 + DAQ physics. Devices never talk to each
-other; they read the world at the shared :class:`~lsi_rig.clock.SimClock` time, so a scene shown
-by the display changes what the detector and the DAQ double measure. Physics and units are in
+other; they read the world at the shared :class:`~lsi_rig.core.clock.SimClock` time, so a scene
+shown by the display changes what the detector and the DAQ double measure. Physics and units are in
 docs/simulation.md.
 """
 
@@ -19,8 +19,8 @@ from typing import Literal
 
 import numpy as np
 
-from lsi_rig.clock import SimClock
-from lsi_rig.errors import ConfigError, DeviceError, MaskError
+from lsi_rig.core.clock import SimClock
+from lsi_rig.core.errors import ConfigError, DeviceError, MaskError
 from lsi_rig.world import patterns as pattern_sets
 from lsi_rig.world.config import WorldConfig
 from lsi_rig.world.effective import effective_config

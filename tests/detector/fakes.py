@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lsi_rig.clock import SimClock
+from lsi_rig.core.clock import SimClock
 
 
 @dataclass

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import lsi_rig.config.schema  # noqa: F401  (import order)
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector import gain_check as gc
 from lsi_rig.detector.config import NidaqmxConfig
-from lsi_rig.flags import RecordFlags
 from lsi_rig.world.config import PhotodiodeConfig, WorldConfig
 
 pytestmark = pytest.mark.timeout(30)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from nidaqmx.constants import AcquisitionType, Edge
 
+from lsi_rig.core.errors import DeviceError, DeviceNotFoundError, DeviceTimeoutError
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector.grpc_double import DaqFault
-from lsi_rig.errors import DeviceError, DeviceNotFoundError, DeviceTimeoutError
-from lsi_rig.flags import RecordFlags
 from tests.detector.conftest import VOLTS, request_for
 
 pytestmark = pytest.mark.timeout(60)

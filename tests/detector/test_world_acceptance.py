@@ -8,12 +8,12 @@ import logging
 import numpy as np
 import pytest
 
-from lsi_rig.backends import BackendContext
 from lsi_rig.config.schema import RigConfig
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector import nidaqmx_backend, sim
 from lsi_rig.detector.config import SimDetectorConfig
 from lsi_rig.detector.grpc_double import start_server
-from lsi_rig.flags import RecordFlags
 from lsi_rig.world import World, WorldConfig
 from tests.detector.conftest import request_for
 

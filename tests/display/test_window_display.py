@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lsi_rig.core.errors import ConfigError
 from lsi_rig.display.config import WindowDisplayConfig
 from lsi_rig.display.protocol import SceneDisplay
 from lsi_rig.display.window import MonitorWindow
-from lsi_rig.errors import ConfigError
 
 pytestmark = pytest.mark.gui
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from lsi_rig.backends import BackendContext
-from lsi_rig.clock import SimClock
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.clock import SimClock
 from lsi_rig.dmd.config import Dlpc350Config
 from lsi_rig.dmd.dlpc350.backend import Dlpc350Dmd, create
 from lsi_rig.dmd.dlpc350.emulator import Dlpc350Emulator, start_emulator

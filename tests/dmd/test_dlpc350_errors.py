@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from lsi_rig.backends import BackendContext
-from lsi_rig.clock import SimClock
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.clock import SimClock
+from lsi_rig.core.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
 from lsi_rig.dmd.config import Dlpc350Config
 from lsi_rig.dmd.dlpc350.backend import Dlpc350Dmd, create
 from lsi_rig.dmd.dlpc350.driver import Dlpc350Driver
@@ -17,7 +18,6 @@ from lsi_rig.dmd.dlpc350.link import Dlpc350Link
 from lsi_rig.dmd.dlpc350.lut import LutEntry, TriggerType, video_lut
 from lsi_rig.dmd.dlpc350.plan import VideoPlan, plan_video_sequence
 from lsi_rig.dmd.dlpc350.usb_transport import UsbHidTransport, resolve_usb_backend
-from lsi_rig.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
 
 from .conftest import random_sequence
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lsi_rig.core.errors import MaskError
 from lsi_rig.dmd.dlpc350.packing import (
     PLANE_CHANNEL_BIT,
     frame_plane,
@@ -13,7 +14,6 @@ from lsi_rig.dmd.dlpc350.packing import (
     place_masks,
     unpack_masks,
 )
-from lsi_rig.errors import MaskError
 
 R, G, B = 0, 1, 2
 

@@ -48,8 +48,8 @@ def test_window_shows_frame_pixel_exact() -> None:
 
 
 def test_unknown_screen_is_a_config_error() -> None:
+    from lsi_rig.core.errors import ConfigError
     from lsi_rig.dmd.dlpc350.qt_window import QtVideoWindow
-    from lsi_rig.errors import ConfigError
 
     with pytest.raises(ConfigError, match="no screen named 'HDMI-9'"):
         QtVideoWindow("HDMI-9")

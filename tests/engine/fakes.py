@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from lsi_rig.clock import SimClock
 from lsi_rig.config.schema import RigConfig
+from lsi_rig.core.clock import SimClock
+from lsi_rig.core.flags import RecordFlags
+from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
-from lsi_rig.dmd.protocol import DmdStatus, SequenceTiming
+from lsi_rig.dmd.protocol import DmdStatus
 from lsi_rig.dmd.sequence import PatternSequence
-from lsi_rig.flags import RecordFlags
 from lsi_rig.rig import Rig
 from lsi_rig.world.config import WorldConfig
 

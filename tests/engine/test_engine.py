@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lsi_rig.engine import AcquisitionEngine, CapturePlan, MeasurementRecord, Progress
-from lsi_rig.flags import RecordFlags
+from lsi_rig.core.flags import RecordFlags
+from lsi_rig.core.records import MeasurementRecord
+from lsi_rig.engine import AcquisitionEngine, CapturePlan, Progress
 from lsi_rig.masks import MaskSet
 from lsi_rig.scenes import Scene
 from lsi_rig.scenes.source import InMemoryScenes

@@ -3,12 +3,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lsi_rig.dmd.protocol import SequenceTiming
+from lsi_rig.core.errors import ConfigError
+from lsi_rig.core.flags import RecordFlags
+from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
 from lsi_rig.engine.engine import expected_edges
 from lsi_rig.engine.vector import form_vector
-from lsi_rig.errors import ConfigError
-from lsi_rig.flags import RecordFlags
 from lsi_rig.masks import MaskSet
 
 

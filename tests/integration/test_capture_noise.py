@@ -8,7 +8,7 @@ import numpy as np
 
 from lsi_rig.acquire import capture_session
 from lsi_rig.config import load_rig
-from lsi_rig.engine import CapturePlan
+from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.masks import load_masks
 from lsi_rig.rig import build_rig
 from lsi_rig.scenes.procedural import demo_scenes
@@ -18,7 +18,7 @@ from lsi_rig.storage import open_session
 
 def test_repeated_captures_scatter_as_predicted(tmp_path: Path) -> None:
     config = load_rig("sim")  # shot, amplifier, DAQ and quantisation noise all on
-    plan = CapturePlan.from_config(
+    plan = plan_from_config(
         config.acquisition,
         scenes=InMemoryScenes(demo_scenes(count=1)),
         masks=load_masks("demo:hadamard16:32"),

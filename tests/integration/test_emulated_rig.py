@@ -11,7 +11,7 @@ import pytest
 from lsi_rig.acquire import capture_session
 from lsi_rig.config import load_rig
 from lsi_rig.config.schema import RigConfig
-from lsi_rig.engine import CapturePlan
+from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.masks import load_masks
 from lsi_rig.rig import build_rig
 from lsi_rig.scenes.procedural import demo_scenes
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def _capture(config: RigConfig, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    plan = CapturePlan.from_config(
+    plan = plan_from_config(
         config.acquisition,
         scenes=InMemoryScenes(demo_scenes(count=2)),
         masks=load_masks("demo:hadamard16:48"),

@@ -15,7 +15,7 @@ import torch
 
 from lsi_rig.acquire import capture_session
 from lsi_rig.config import load_rig
-from lsi_rig.engine import CapturePlan
+from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.masks import load_masks
 from lsi_rig.rig import build_rig
 from lsi_rig.scenes import Scene
@@ -43,7 +43,7 @@ def test_ideal_rig_equals_official_simulation_with_checkpoint_masks(tmp_path: Pa
         Scene(f"img{i}", rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)) for i in range(3)
     ]
     config = load_rig("sim-ideal")
-    plan = CapturePlan.from_config(config.acquisition, scenes=InMemoryScenes(scenes), masks=masks)
+    plan = plan_from_config(config.acquisition, scenes=InMemoryScenes(scenes), masks=masks)
     with build_rig(config) as rig:
         capture_session(config, plan, tmp_path / "ideal.h5", rig=rig)
         scale = rig.world.ideal_scale_v((256, 256))

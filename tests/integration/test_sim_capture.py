@@ -13,7 +13,7 @@ from lsi_rig.cli.app import main
 from lsi_rig.config import load_rig
 from lsi_rig.demo import psnr_db
 from lsi_rig.detector.protocol import AcquisitionMode
-from lsi_rig.engine import CapturePlan
+from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.masks import load_masks
 from lsi_rig.recon import reconstruct_hadamard
 from lsi_rig.rig import build_rig
@@ -28,9 +28,7 @@ def test_hadamard32_on_ideal_rig_reconstructs_block_average(tmp_path: Path) -> N
     rig_config = load_rig("sim-ideal")
     masks = load_masks("demo:hadamard32")
     scenes = demo_scenes(count=3)
-    plan = CapturePlan.from_config(
-        rig_config.acquisition, scenes=InMemoryScenes(scenes), masks=masks
-    )
+    plan = plan_from_config(rig_config.acquisition, scenes=InMemoryScenes(scenes), masks=masks)
     with build_rig(rig_config) as rig:
         result = capture_session(rig_config, plan, tmp_path / "ideal.h5", rig=rig)
         scale = rig.world.ideal_scale_v((32, 32))
@@ -107,7 +105,7 @@ def test_raw_traces_are_kept_in_oversampled_mode(tmp_path: Path) -> None:
         update={"devices": config.devices.model_copy(update={"detector": detector})}
     )
     masks = load_masks("demo:hadamard16:16")
-    plan = CapturePlan.from_config(
+    plan = plan_from_config(
         config.acquisition,
         scenes=InMemoryScenes(demo_scenes(count=2)),
         masks=masks,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 from lsi_rig.masks.hadamard import (
     fwht,
     hadamard_matrix,

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 from lsi_rig.masks import MaskSet, demo_mask_names, load_masks
 from lsi_rig.masks.hadamard import walsh_patterns
 from lsi_rig.masks.loaders import natural_key

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from lsi_rig.errors import ModelError, UnsafePickleError
+from lsi_rig.core.errors import ModelError, UnsafePickleError
 from lsi_rig.models.checkpoint import binarised_masks, load_checkpoint
 from tests.models.ckpt_writer import make_checkpoint
 

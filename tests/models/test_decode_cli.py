@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import lsi_rig.models.generator as generator_pkg
 import lsi_rig.storage as storage_pkg
 from lsi_rig.cli.models_cmd import register
-from lsi_rig.errors import ModelError, SessionError
+from lsi_rig.core.errors import ModelError, SessionError
 from lsi_rig.models.decoder import Decoder
 from lsi_rig.models.labels import ATTRIBUTE_NAMES
 from tests.models.ckpt_writer import (

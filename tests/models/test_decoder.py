@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models.checkpoint import LsiCheckpoint, load_checkpoint
 from lsi_rig.models.decoder import Decoder, image_to_uint8
 from lsi_rig.models.encoder import EncoderConfig

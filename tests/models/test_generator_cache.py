@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models import pickle_safe
 from lsi_rig.models.generator import convert_generator, load_generator
 from lsi_rig.models.generator.cache import META_FILE, TENSORS_FILE

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models.heads import (
     AttributeHead,
     LandmarkHead,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from lsi_rig.errors import ModelError, UnsafePickleError
+from lsi_rig.core.errors import ModelError, UnsafePickleError
 from lsi_rig.models.generator import load_generator, load_generator_records
 from lsi_rig.models.pickle_safe import (
     InertStub,

@@ -10,7 +10,7 @@ import pytest
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models.generator import (
     SynthesisNetwork,
     fast_ops,

@@ -101,14 +101,16 @@ def test_scales_bias_batch_and_blocking():
 
 
 def test_wide_layer_accuracy_matches_direct_fp32():
-    """At 256 channels (close to the network's) F(4) errs no more than fp32 direct conv ×3."""
+    """At 256 channels (close to the network's) F(4) errs no more than fp32 direct conv ×3, or
+    than 5e-6 where the CPU's direct conv happens to be more accurate than that (F(4×4, 3×3)
+    in fp32 inherently loses a few ulps in its transforms; oneDNN's choice varies by CPU)."""
     gen = torch.Generator().manual_seed(11)
     x = torch.randn(1, 256, 20, 20, generator=gen)
     w = torch.randn(256, 256, 3, 3, generator=gen) / 48
     want = _direct(x, w, 2)
     direct32 = _rel_err(F.conv2d(x, w, padding=2), want)
     got = winograd.winograd_conv2d(x, winograd.transform_weights(w, 4), 4, 2)
-    assert _rel_err(got, want) <= max(3 * direct32, 1e-6)
+    assert _rel_err(got, want) <= max(3 * direct32, 5e-6)
     assert _rel_err(got, want) <= 1e-5
 
 

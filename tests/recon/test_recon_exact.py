@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 from lsi_rig.masks import MaskSet, load_masks
 from lsi_rig.recon import is_hadamard_set, reconstruct_hadamard
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lsi_rig.errors import SceneError
+from lsi_rig.core.errors import SceneError
 from lsi_rig.scenes import load_scenes, validate_scene_paths
 
 

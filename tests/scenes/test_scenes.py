@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lsi_rig.errors import SceneError
+from lsi_rig.core.errors import SceneError
 from lsi_rig.scenes.loading import iter_scene_paths, load_scene_file, load_scenes
 from lsi_rig.scenes.procedural import demo_scenes
 from lsi_rig.scenes.source import file_scene_source

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from lsi_rig.core.flags import RecordFlags
+from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
-from lsi_rig.engine.records import MeasurementRecord
-from lsi_rig.flags import RecordFlags
 from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.scenes.scene import SceneInfo
 from lsi_rig.storage import SessionMetadata

@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from lsi_rig.errors import SessionError
+from lsi_rig.core.errors import SessionError
 from lsi_rig.storage import SessionWriter, open_session
 from tests.storage.sample_data import make_metadata, make_record
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import lsi_rig
-from lsi_rig.errors import SessionError
-from lsi_rig.flags import RecordFlags
+from lsi_rig.core.errors import SessionError
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.storage import SCHEMA_VERSION, RunStatus, SessionWriter, open_session
 from tests.storage.sample_data import (
     RIG_YAML,

@@ -11,7 +11,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from lsi_rig.errors import CaptureStopped, SessionError
+from lsi_rig.core.errors import CaptureStopped, SessionError
 from lsi_rig.storage import RunStatus, SessionWriter, open_session
 from lsi_rig.storage.liveness import WriterIdentity, current_identity, writer_alive
 from tests.storage.sample_data import make_metadata, make_record

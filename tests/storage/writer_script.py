@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def _light_engine_import() -> None:
-    """Make ``lsi_rig.engine.records`` importable without running the engine package's
+    """Make ``lsi_rig.core.records`` importable without running the engine package's
     ``__init__`` (it imports the whole rig stack: seconds per child on a loaded machine).
     The crash test only needs the record dataclass."""
     if "lsi_rig.engine" in sys.modules:

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from lsi_rig.backends import BackendContext
-from lsi_rig.clock import SimClock
-from lsi_rig.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.clock import SimClock
+from lsi_rig.core.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
 from lsi_rig.sync.config import SerialSyncConfig
 from lsi_rig.sync.emulator import PtyEmulator, start_pty_emulator
 from lsi_rig.sync.protocol import SyncController, SyncStatus

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lsi_rig.clock import SimClock
+from lsi_rig.core.clock import SimClock
 
 
 @dataclass(frozen=True)

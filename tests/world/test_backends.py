@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lsi_rig.backends import BackendContext
 from lsi_rig.config import load_rig
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.errors import DeviceError, DeviceTimeoutError
+from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector.config import SimDetectorConfig
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, Detector
 from lsi_rig.detector.sim import SimDetector
 from lsi_rig.display.protocol import SceneDisplay
 from lsi_rig.dmd.protocol import Dmd
 from lsi_rig.dmd.sequence import PatternSequence
-from lsi_rig.errors import DeviceError, DeviceTimeoutError
-from lsi_rig.flags import RecordFlags
 from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.rig import Rig, build_rig
 from lsi_rig.sync.protocol import SyncController

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lsi_rig.errors import ConfigError
+from lsi_rig.core.errors import ConfigError
 from lsi_rig.world import World, WorldConfig
 from lsi_rig.world.config import DmdArrayConfig
 

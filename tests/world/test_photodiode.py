@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lsi_rig.errors import ConfigError
+from lsi_rig.core.errors import ConfigError
 from lsi_rig.world import World
 from tests.world.conftest import QUIET, make_world, run_pass
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lsi_rig.errors import DeviceError
+from lsi_rig.core.errors import DeviceError
 from tests.world.conftest import QUIET, make_world, run_pass
 
 

@@ -6,9 +6,9 @@ import logging
 from concurrent import futures
 from typing import Any, Literal
 
+from lsi_rig.core.errors import DeviceError
 from lsi_rig.detector.grpc_double.model import DaqFault, Wiring
 from lsi_rig.detector.grpc_double.servicer import NiDaqmxDouble
-from lsi_rig.errors import DeviceError
 
 log = logging.getLogger(__name__)
 

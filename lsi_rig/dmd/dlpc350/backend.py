@@ -12,8 +12,10 @@ import contextlib
 import logging
 from typing import Any
 
-from lsi_rig.backends import BackendContext
-from lsi_rig.clock import Clock
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.clock import Clock
+from lsi_rig.core.errors import ConfigError, DeviceError
+from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.config import Dlpc350Config
 from lsi_rig.dmd.dlpc350.driver import Dlpc350Driver
 from lsi_rig.dmd.dlpc350.link import Dlpc350Link
@@ -21,9 +23,8 @@ from lsi_rig.dmd.dlpc350.packing import pack_frames, place_masks
 from lsi_rig.dmd.dlpc350.plan import VideoPlan, plan_video_sequence
 from lsi_rig.dmd.dlpc350.usb_transport import UsbHidTransport, resolve_usb_backend
 from lsi_rig.dmd.dlpc350.video import VideoOutput
-from lsi_rig.dmd.protocol import DmdStatus, SequenceTiming
+from lsi_rig.dmd.protocol import DmdStatus
 from lsi_rig.dmd.sequence import PatternSequence
-from lsi_rig.errors import ConfigError, DeviceError
 
 log = logging.getLogger(__name__)
 

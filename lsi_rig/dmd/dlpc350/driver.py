@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from lsi_rig.clock import Clock, WallClock
+from lsi_rig.core.clock import Clock, WallClock
+from lsi_rig.core.errors import DeviceError, DeviceTimeoutError
 from lsi_rig.dmd.dlpc350 import commands as c
 from lsi_rig.dmd.dlpc350.commands import Command
 from lsi_rig.dmd.dlpc350.link import Dlpc350Link
@@ -23,7 +24,6 @@ from lsi_rig.dmd.dlpc350.status import (
     VideoStatus,
     decode_firmware_tag,
 )
-from lsi_rig.errors import DeviceError, DeviceTimeoutError
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from lsi_rig.core.errors import DeviceError
 from lsi_rig.dmd.dlpc350.commands import command_name
 from lsi_rig.dmd.dlpc350.hid import FLAGS_READ, FLAGS_WRITE_ACK, decode_reply, encode_message
-from lsi_rig.errors import DeviceError
 
 log = logging.getLogger(__name__)
 

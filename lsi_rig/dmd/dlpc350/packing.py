@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lsi_rig.errors import MaskError
+from lsi_rig.core.errors import MaskError
 
 DMD_COLUMNS = 912
 DMD_ROWS = 1140

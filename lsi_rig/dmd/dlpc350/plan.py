@@ -19,9 +19,9 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from lsi_rig.core.errors import ConfigError
 from lsi_rig.dmd.dlpc350.lut import LUT_CAPACITY, PLANES_PER_FRAME, LutEntry, video_lut
 from lsi_rig.dmd.timing import timing_problems
-from lsi_rig.errors import ConfigError
 
 MIN_PATTERNS = 1
 MAX_PATTERNS = 512 * 2 + 64  # 512 masks with complements and references

@@ -20,8 +20,8 @@ from PyQt6.QtGui import QGuiApplication, QImage, QPainter, QPaintEvent, QRasterW
 
 from lsi_rig.dmd.dlpc350.packing import DMD_COLUMNS, DMD_ROWS
 from lsi_rig.dmd.dlpc350.video import check_frames
-from lsi_rig.screens import find_screen as find_screen_for
-from lsi_rig.screens import grab_window, qt_app
+from lsi_rig.qtgui.screens import find_screen as find_screen_for
+from lsi_rig.qtgui.screens import grab_window, qt_app
 
 log = logging.getLogger(__name__)
 

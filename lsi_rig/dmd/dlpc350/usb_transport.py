@@ -12,7 +12,7 @@ import errno
 import logging
 from typing import Any
 
-from lsi_rig.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
+from lsi_rig.core.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def resolve_usb_backend(spec: str | None, endpoints: dict[str, Any] | None = Non
         return None
     import usb.backend
 
-    from lsi_rig.backends import resolve
+    from lsi_rig.core.plugins import resolve
 
     if spec == "emulator":
         if not endpoints or "dlpc350_usb_backend" not in endpoints:

@@ -14,8 +14,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from lsi_rig.core.errors import DeviceError
 from lsi_rig.dmd.dlpc350.packing import DMD_COLUMNS, DMD_ROWS
-from lsi_rig.errors import DeviceError
 
 
 def check_frames(frames: np.ndarray) -> np.ndarray:

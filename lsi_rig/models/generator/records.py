@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models.pickle_safe import PersistentRecord, is_stub, load_restricted
 
 __all__ = [

@@ -16,7 +16,7 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
-from lsi_rig.errors import ModelError
+from lsi_rig.core.errors import ModelError
 from lsi_rig.models.generator import fast_ops, ops
 from lsi_rig.models.generator.records import GeneratorRecords, InputAttrs, LayerAttrs
 

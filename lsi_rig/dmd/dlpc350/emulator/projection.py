@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from lsi_rig.core.errors import DeviceError
 from lsi_rig.dmd.dlpc350.emulator.device import Registers
 from lsi_rig.dmd.dlpc350.lut import LutEntry
 from lsi_rig.dmd.dlpc350.packing import PLANE_CHANNEL_BIT
 from lsi_rig.dmd.dlpc350.video import MemoryVideoSink
-from lsi_rig.errors import DeviceError
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtGui import QGuiApplication, QImage, QScreen, QWindow
 
-from lsi_rig.errors import ConfigError
+from lsi_rig.core.errors import ConfigError
 
 
 def qt_app() -> QGuiApplication:

@@ -12,12 +12,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from lsi_rig.backends import BackendContext, factory_for
-from lsi_rig.clock import Clock, SimClock, WallClock
 from lsi_rig.config.schema import RigConfig
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.clock import Clock, SimClock, WallClock
 from lsi_rig.detector.protocol import Detector
 from lsi_rig.display.protocol import SceneDisplay
 from lsi_rig.dmd.protocol import Dmd
+from lsi_rig.rig.backends import factory_for
 from lsi_rig.sync.protocol import SyncController
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def build_rig(config: RigConfig) -> Rig:
     built: dict[str, Any] = {}
     try:
         if config.emulators is not None:
-            from lsi_rig.emulators import start_emulators
+            from lsi_rig.rig.emulators import start_emulators
 
             closers.extend(start_emulators(config, ctx))
         for kind in ("display", "dmd", "detector", "sync"):

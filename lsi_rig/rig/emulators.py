@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from lsi_rig.backends import BackendContext
 from lsi_rig.config.schema import RigConfig
-from lsi_rig.errors import ConfigError
+from lsi_rig.core.backend_context import BackendContext
+from lsi_rig.core.errors import ConfigError
 
 
 def start_emulators(config: RigConfig, ctx: BackendContext) -> list[Any]:

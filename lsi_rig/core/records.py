@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lsi_rig.flags import RecordFlags
+from lsi_rig.core.flags import RecordFlags
 
 
 @dataclass(frozen=True, eq=False)

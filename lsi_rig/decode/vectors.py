@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lsi_rig.errors import SessionError
+from lsi_rig.core.errors import SessionError
 
 NPZ_KEY = "array"
 SESSION_VECTOR_KIND = "offset_corrected"

@@ -1,0 +1,1 @@
+"""QtGui-only helpers shared by the window backends (screens, grabbing); never Qt widgets."""
