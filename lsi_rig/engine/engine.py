@@ -20,10 +20,11 @@ import numpy as np
 
 from lsi_rig.core.flags import RecordFlags
 from lsi_rig.core.records import MeasurementRecord
-from lsi_rig.core.timing import SequenceTiming, pattern_offsets_s
+from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.detector.protocol import AcquisitionRequest, DetectorReading
 from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.engine.devices import RigDevices
+from lsi_rig.engine.edges import detector_edge_flags, sync_edge_flags
 from lsi_rig.engine.plan import CapturePlan
 from lsi_rig.engine.vector import form_vector
 
@@ -74,25 +75,6 @@ class RunSummary:
         if self.records_written == 0:
             return 0.0
         return (self.wall_s - self.device_s) / self.records_written
-
-
-def expected_edges(
-    t_reset_s: float, t_pass_start_s: float, timing: SequenceTiming
-) -> tuple[int, int]:
-    """Range (low, high) of TRIG_OUT_1 rising edges a counter reset at ``t_reset_s`` has seen
-    by the end of the pass starting at ``t_pass_start_s``, for a sequencer running
-    continuously. Edges of the previous pass within a quarter period of the reset may or may
-    not have been counted (clock resolution), so they widen the range instead of raising false
-    flags."""
-    offsets = pattern_offsets_s(timing)
-    previous = t_pass_start_s - timing.sequence_period_us * 1e-6
-    tolerance = 0.25 * timing.period_us * 1e-6
-    # every pattern of the pass itself is counted; of the previous pass, those after the reset
-    low = timing.n_patterns + int(np.count_nonzero(previous + offsets >= t_reset_s + tolerance))
-    high = timing.n_patterns + int(np.count_nonzero(previous + offsets > t_reset_s - tolerance))
-    if t_pass_start_s < t_reset_s + tolerance:  # the pass's first edge may precede the reset
-        low -= int(np.count_nonzero(t_pass_start_s + offsets < t_reset_s + tolerance))
-    return low, high
 
 
 class AcquisitionEngine:
@@ -260,19 +242,10 @@ class AcquisitionEngine:
                 self._timed(rig.sync.reset_edge_count)
             self._timed(rig.detector.arm, request)
             reading: DetectorReading = self._timed(rig.detector.read)  # type: ignore[assignment]
-            flags |= reading.flags
-            if reading.edges_seen is not None:
-                if reading.edges_seen < timing.n_patterns:
-                    flags |= RecordFlags.MISSING_EDGES
-                elif reading.edges_seen > timing.n_patterns:
-                    flags |= RecordFlags.EXTRA_EDGES
+            flags |= reading.flags | detector_edge_flags(reading, timing)
             if rig.sync is not None and np.all(np.isfinite(reading.samples_v)):
                 seen = int(self._timed(rig.sync.edge_count))  # type: ignore[call-overload]
-                low, high = expected_edges(t_reset, reading.t_start_s, timing)
-                if seen < low:
-                    flags |= RecordFlags.MISSING_EDGES
-                elif seen > high:
-                    flags |= RecordFlags.EXTRA_EDGES
+                flags |= sync_edge_flags(seen, t_reset, reading.t_start_s, timing)
             readings.append(reading)
         samples = (
             readings[0].samples_v

@@ -7,7 +7,7 @@ from lsi_rig.core.errors import ConfigError
 from lsi_rig.core.flags import RecordFlags
 from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
-from lsi_rig.engine.engine import expected_edges
+from lsi_rig.engine.edges import expected_edges
 from lsi_rig.engine.vector import form_vector
 from lsi_rig.masks import MaskSet
 
