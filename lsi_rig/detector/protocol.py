@@ -34,6 +34,10 @@ class AcquisitionRequest:
     sequence_period_us: float
     timeout_s: float
     keep_trace: bool = False
+    #: (scene_index, repeat_index, pass within the record) of the measurement, or None (a probe
+    #: pass). A simulated detector draws its noise per key, so a resumed capture reproduces an
+    #: uninterrupted one; real detectors ignore it.
+    record_key: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -236,11 +236,12 @@ class AcquisitionEngine:
         t_start_ns = time.time_ns()
         readings: list[DetectorReading] = []
         flags = RecordFlags.NONE
-        for _ in range(plan.averages):
+        for pass_index in range(plan.averages):
             t_reset = rig.clock.now_s()
             if rig.sync is not None:
                 self._timed(rig.sync.reset_edge_count)
-            self._timed(rig.detector.arm, request)
+            keyed = dataclasses.replace(request, record_key=(scene_index, repeat_index, pass_index))
+            self._timed(rig.detector.arm, keyed)
             reading: DetectorReading = self._timed(rig.detector.read)  # type: ignore[assignment]
             flags |= reading.flags | detector_edge_flags(reading, timing)
             if rig.sync is not None and np.all(np.isfinite(reading.samples_v)):
