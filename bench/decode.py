@@ -27,8 +27,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lsi_rig.models.api import DecodeResult  # noqa: E402
 from lsi_rig.models.checkpoint import load_checkpoint  # noqa: E402
-from lsi_rig.models.decoder import Decoder, DecodeResult  # noqa: E402
+from lsi_rig.models.decoder import Decoder  # noqa: E402
 
 STAGES = ("encoder", "synthesis", "segmentation", "landmarks", "attributes", "total")
 GOAL_S = 2.0

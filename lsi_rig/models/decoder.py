@@ -9,11 +9,11 @@ knowledge so scripts, notebooks, the GUI worker and ``lsi-rig decode`` share it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,44 +22,19 @@ import torch
 from torch import Tensor
 
 from lsi_rig.core.errors import ModelError
+from lsi_rig.models.api import ALL_TASKS, DecodeResult
 from lsi_rig.models.checkpoint import LsiCheckpoint, load_checkpoint
 from lsi_rig.models.feature_taps import HookedLayers, check_generator
 from lsi_rig.models.heads import landmarks_to_pixels
-from lsi_rig.models.labels import ATTRIBUTE_NAMES, SEGMENTATION_CLASSES
 
 if TYPE_CHECKING:
     from lsi_rig.models.generator import SynthesisNetwork
 
 log = logging.getLogger(__name__)
 
-ALL_TASKS = frozenset({"image", "attributes", "segmentation", "landmarks"})
 TASK_HEAD = {"attributes": "cls", "segmentation": "segmentation", "landmarks": "landmarks"}
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 IMPLS = ("reference", "fast")
-
-
-@dataclass(frozen=True)
-class DecodeResult:
-    """Everything one ``decode`` call produced; arrays are numpy on the CPU, batch first.
-
-    ``image`` is present whenever the synthesis ran (any task but attributes-only); the pixel
-    conversion is the official one, ((x * 0.5 + 0.5) * 255).clamp(0, 255) truncated to uint8.
-    """
-
-    l_cam: np.ndarray  # [B, 18, 512] float32, encoder output (no latent_avg)
-    ws: np.ndarray  # [B, 18, 512] float32, latent_avg + l_cam, what drives the synthesis
-    image: np.ndarray | None = None  # [B, H, W, 3] uint8 RGB
-    attribute_probabilities: np.ndarray | None = None  # [B, 40] sigmoid of the logits
-    segmentation_logits: np.ndarray | None = None  # [B, 19, H, W] float32
-    segmentation: np.ndarray | None = None  # [B, H, W] uint8 class index (argmax)
-    landmarks_px: np.ndarray | None = None  # [B, 68, 2] float32 (x = column, y = row)
-    timings_s: dict[str, float] = field(default_factory=dict)
-    attribute_names: tuple[str, ...] = ATTRIBUTE_NAMES
-    segmentation_classes: tuple[str, ...] = SEGMENTATION_CLASSES
-
-    @property
-    def batch_size(self) -> int:
-        return int(self.l_cam.shape[0])
 
 
 def image_to_uint8(image: Tensor) -> Tensor:
@@ -138,8 +113,20 @@ class Decoder:
         return cls(ckpt, generator, device=device, impl=impl, precision=precision)
 
     @property
+    def name(self) -> str:
+        return self.checkpoint.path.name
+
+    @property
     def n_measurements(self) -> int:
         return self.checkpoint.n_measurements
+
+    @functools.cached_property
+    def mask_sha256(self) -> str | None:
+        """Content hash of the checkpoint's binarised masks (what the DMD must show)."""
+        from lsi_rig.masks.maskset import maskset_sha256
+        from lsi_rig.models.checkpoint import binarised_masks
+
+        return maskset_sha256(binarised_masks(self.checkpoint))
 
     @property
     def available_tasks(self) -> frozenset[str]:
