@@ -29,7 +29,6 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lsi_rig.acquire import capture_session
 from lsi_rig.config import load_rig
 from lsi_rig.core.clock import SimClock
 from lsi_rig.core.timing import SequenceTiming
@@ -37,6 +36,7 @@ from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, Detec
 from lsi_rig.dmd.protocol import DmdStatus
 from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.engine import CapturePlan
+from lsi_rig.jobs.capture import capture_session
 from lsi_rig.masks import MaskSet
 from lsi_rig.rig import Rig
 from lsi_rig.scenes import Scene

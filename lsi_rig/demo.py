@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lsi_rig.acquire import CaptureResult, capture_session
 from lsi_rig.config import load_rig
 from lsi_rig.engine import Progress
+from lsi_rig.jobs.capture import CaptureResult, capture_session
 from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.rig import build_rig
 

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from lsi_rig.core.policy import OnExhausted
+
 
 def register(app: typer.Typer) -> None:
     app.command("capture")(capture)
@@ -25,7 +27,9 @@ def capture(
     images: Annotated[
         list[Path], typer.Option("--images", help="image files or folders (several allowed)")
     ],
-    out: Annotated[Path, typer.Option("--out", help="new session file (.h5)")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="new session file (.h5)", show_default=False)
+    ] = None,
     more_images: Annotated[
         list[Path] | None, typer.Argument(help="more image files/folders", show_default=False)
     ] = None,
@@ -40,18 +44,44 @@ def capture(
     keep_trace: Annotated[bool, typer.Option(help="store raw DAQ traces")] = False,
     size: Annotated[int, typer.Option(help="resize scenes to size×size (0: keep)")] = 256,
     overwrite: Annotated[bool, typer.Option(help="replace an existing output file")] = False,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            help="continue this interrupted session: skip its committed records",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="resume although rig, masks, scenes or calibration differ")
+    ] = False,
+    retries: Annotated[
+        int, typer.Option(min=0, max=100, help="retries of a record after a transient fault")
+    ] = 2,
+    on_error: Annotated[
+        OnExhausted,
+        typer.Option(
+            help="when retries are used up: skip the record (resume measures it again), "
+            "pause for the operator, or fail the run",
+        ),
+    ] = OnExhausted.SKIP,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Capture measurement vectors of images through a rig into a session file."""
-    from lsi_rig.acquire import capture_session, check_output_path
     from lsi_rig.config import load_rig
-    from lsi_rig.jobs.plans import plan_from_config
+    from lsi_rig.core.errors import SessionError
+    from lsi_rig.engine.policy import ErrorPolicy
+    from lsi_rig.jobs import CaptureJob, CaptureRequest, RecordCommitted, plan_from_config
+    from lsi_rig.jobs.session_file import check_output_path
     from lsi_rig.masks import load_masks
     from lsi_rig.scenes.source import file_scene_source
 
     from .progress import ProgressBar
 
-    check_output_path(out, overwrite=overwrite)
+    if (out is None) == (resume is None):
+        raise SessionError("give either --out NEW.h5 or --resume INTERRUPTED.h5")
+    if out is not None:
+        check_output_path(out, overwrite=overwrite)
     rig_config = load_rig(rig)
     mask_set = load_masks(masks, complementary=complementary)
     scenes = file_scene_source([*images, *(more_images or [])], size=size or None)
@@ -66,13 +96,26 @@ def capture(
     if no_references:
         plan = dataclasses.replace(plan, reference_every=None)
     command = "lsi-rig " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    request = CaptureRequest(
+        rig_config=rig_config,
+        plan=plan,
+        out=resume if resume is not None else out,  # type: ignore[arg-type]
+        overwrite=overwrite,
+        resume=resume is not None,
+        force=force,
+        command=command,
+        policy=ErrorPolicy(retries=retries, on_exhausted=on_error),
+    )
+    job = CaptureJob(request)
     with ProgressBar(plan.n_records, description="capture", enabled=not quiet) as bar:
-        result = capture_session(
-            rig_config, plan, out, overwrite=overwrite, command=command, on_progress=bar
-        )
+        job.subscribe(lambda e: bar(e.progress) if isinstance(e, RecordCommitted) else None)
+        result = job.run()
     summary = result.summary
+    assert summary is not None
     flags = ", ".join(f"{k}={v}" for k, v in sorted(summary.flag_counts.items())) or "none"
+    skipped = f", {len(summary.skipped)} skipped" if summary.skipped else ""
+    done = summary.records_before + summary.records_written
     typer.echo(
-        f"{result.path}: {summary.records_written}/{summary.records_planned} records, "
+        f"{result.path}: {done}/{summary.records_planned} records{skipped}, "
         f"status {result.status}, flags {flags}"
     )

@@ -1,20 +1,20 @@
-"""The acquisition engine: executes a :class:`CapturePlan` on a :class:`Rig`, emits records.
+"""The acquisition engine: executes a :class:`CapturePlan` on a rig's devices, emits records.
 
-Qt-free and single-threaded: a GUI runs it in a worker thread and calls :meth:`stop` from the
-GUI thread. Stop is cooperative and checked before every sequence pass, so it takes effect
-within one pass. The engine knows devices only through their protocols and records only through
-a sink with ``append(record)`` (the session writer), so recording and display stay separate.
+Qt-free and single-threaded: a job runs it in a worker thread and steers it through a
+:class:`~lsi_rig.engine.control.RunControl` (stop, pause) honoured within one sequence pass in
+every phase. Transient device faults are retried, then skipped, paused on or failed per the
+:class:`~lsi_rig.engine.policy.ErrorPolicy`; the DMD's health is polled between records so a
+disconnect or a lost video lock ends the run instead of filling the session with garbage. The
+engine knows devices only through their protocols and records only through a sink with
+``append(record)`` (the session writer), so recording and display stay separate.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -23,78 +23,45 @@ from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.detector.protocol import AcquisitionRequest, DetectorReading
 from lsi_rig.dmd.sequence import PatternSequence
+from lsi_rig.engine.control import Phase, RunControl
 from lsi_rig.engine.devices import RigDevices
 from lsi_rig.engine.edges import detector_edge_flags, sync_edge_flags
 from lsi_rig.engine.plan import CapturePlan
+from lsi_rig.engine.policy import ErrorPolicy
+from lsi_rig.engine.results import Progress, RecordKey, RecordSink, RunSummary
+from lsi_rig.engine.run import CaptureRun, RestartRecord
 from lsi_rig.engine.vector import form_vector
 
 log = logging.getLogger(__name__)
 
 
-class RecordSink(Protocol):
-    def append(self, record: MeasurementRecord) -> int: ...
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Sent after every record (and once at the start with ``records_done = 0``)."""
-
-    records_done: int
-    records_total: int
-    scene_index: int
-    scene_id: str
-    repeat_index: int
-    elapsed_s: float
-    flags: RecordFlags = RecordFlags.NONE
-    record: MeasurementRecord | None = None
-
-    @property
-    def eta_s(self) -> float | None:
-        if self.records_done == 0:
-            return None
-        rate = self.elapsed_s / self.records_done
-        return rate * (self.records_total - self.records_done)
-
-
-@dataclass
-class RunSummary:
-    """What happened: counts, why it ended, and where the time went."""
-
-    records_written: int
-    records_planned: int
-    stopped: bool
-    wall_s: float
-    device_s: float
-    sink_s: float
-    flag_counts: dict[str, int] = field(default_factory=dict)
-    timing: SequenceTiming | None = None
-
-    @property
-    def overhead_per_record_s(self) -> float:
-        """Software time per record outside device calls (record formation and writing incl.)."""
-        if self.records_written == 0:
-            return 0.0
-        return (self.wall_s - self.device_s) / self.records_written
-
-
 class AcquisitionEngine:
-    """Runs capture plans on one rig."""
+    """Runs capture plans on one rig's devices."""
 
     def __init__(
-        self, rig: RigDevices, *, on_progress: Callable[[Progress], None] | None = None
+        self,
+        rig: RigDevices,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        control: RunControl | None = None,
+        policy: ErrorPolicy | None = None,
+        health_interval_s: float = 1.0,
     ) -> None:
         self.rig = rig
         self.on_progress = on_progress
-        self._stop = threading.Event()
+        self.control = control if control is not None else RunControl()
+        self.policy = policy if policy is not None else ErrorPolicy()
+        self.health_interval_s = health_interval_s
         self._device_s = 0.0
 
     def stop(self) -> None:
-        """Ask the running plan to end after the current sequence pass (thread-safe)."""
-        self._stop.set()
+        """Ask the plan to end within the current sequence pass (thread-safe; a stop asked
+        before :meth:`run` starts is kept)."""
+        self.control.stop()
 
     @property
     def stop_requested(self) -> bool:
-        return self._stop.is_set()
+        return self.control.stop_requested
 
     def _timed(self, fn: Callable[..., object], *args: object) -> object:
         t0 = time.perf_counter()
@@ -105,6 +72,7 @@ class AcquisitionEngine:
 
     def prepare(self, plan: CapturePlan) -> tuple[PatternSequence, SequenceTiming]:
         """Build the pattern sequence and program the DMD with it."""
+        self.control.checkpoint(Phase.PREPARING)
         sequence = PatternSequence.build(
             plan.masks,
             exposure_us=plan.exposure_us,
@@ -112,6 +80,7 @@ class AcquisitionEngine:
             reference_every=plan.reference_every,
         )
         timing = self.rig.dmd.load_sequence(sequence)
+        self.control.checkpoint(Phase.PREPARING)
         # record what the DMD will really run (video-port mode fixes the exposure itself)
         sequence = dataclasses.replace(
             sequence, exposure_us=timing.exposure_us, period_us=timing.period_us
@@ -137,6 +106,7 @@ class AcquisitionEngine:
         detector delivers (None: its mode records no trace), so the session file can size the
         trace dataset before capture (SWMR files cannot add datasets later)."""
         rig = self.rig
+        self.control.checkpoint(Phase.PROBE)
         rig.dmd.start()
         try:
             rig.detector.arm(self.request_for(plan, timing))
@@ -154,70 +124,19 @@ class AcquisitionEngine:
         sink: RecordSink,
         *,
         prepared: tuple[PatternSequence, SequenceTiming] | None = None,
+        skip: Collection[RecordKey] = (),
     ) -> RunSummary:
-        rig = self.rig
-        self._stop.clear()
-        self._device_s = 0.0
-        t_wall0 = time.perf_counter()
-        sink_s = 0.0
+        """Measure every (scene, repeat) of ``plan`` not in ``skip`` (records committed by an
+        earlier run of a resumed session) and append each record to ``sink``.
+
+        Returns when the plan is done or stopped; raises :class:`DeviceError` when a fatal
+        device fault ends the run (every record appended before it stays in the sink).
+        """
+        run = CaptureRun(self, plan, sink, skip)
         sequence, timing = prepared if prepared is not None else self.prepare(plan)
-        request = self.request_for(plan, timing)
-        settle_s = plan.settle_s if plan.settle_s is not None else rig.display.settle_time_s
-        infos = plan.scenes.infos
-        total = plan.n_records
-        written = 0
-        flag_counts: dict[str, int] = {}
-        self._emit(Progress(0, total, 0, infos[0].scene_id, 0, 0.0))
-        self._timed(rig.dmd.start)
-        try:
-            for scene_index, info in enumerate(infos):
-                if self._stop.is_set():
-                    break
-                scene = plan.scenes.load(scene_index)
-                t_change = float(self._timed(rig.display.show, scene.image))  # type: ignore[arg-type]
-                wait = t_change + settle_s - rig.clock.now_s()
-                if wait > 0:
-                    self._timed(rig.clock.sleep_s, wait)
-                for repeat_index in range(plan.repeats):
-                    if self._stop.is_set():
-                        break
-                    record = self._measure(
-                        plan, sequence, timing, request, scene_index, repeat_index
-                    )
-                    t0 = time.perf_counter()
-                    sink.append(record)
-                    sink_s += time.perf_counter() - t0
-                    written += 1
-                    if record.flags:
-                        for name in record.flags.names():
-                            flag_counts[name] = flag_counts.get(name, 0) + 1
-                    self._emit(
-                        Progress(
-                            written,
-                            total,
-                            scene_index,
-                            info.scene_id,
-                            repeat_index,
-                            time.perf_counter() - t_wall0,
-                            record.flags,
-                            record,
-                        )
-                    )
-        finally:
-            try:
-                self._timed(rig.dmd.stop)
-            except Exception:
-                log.exception("DMD stop failed")
-        return RunSummary(
-            records_written=written,
-            records_planned=total,
-            stopped=self._stop.is_set(),
-            wall_s=time.perf_counter() - t_wall0,
-            device_s=self._device_s,
-            sink_s=sink_s,
-            flag_counts=flag_counts,
-            timing=timing,
-        )
+        run.sequence, run.timing = sequence, timing
+        run.request = self.request_for(plan, timing)
+        return run.execute()
 
     def _emit(self, progress: Progress) -> None:
         if self.on_progress is not None:
@@ -237,6 +156,8 @@ class AcquisitionEngine:
         readings: list[DetectorReading] = []
         flags = RecordFlags.NONE
         for pass_index in range(plan.averages):
+            if self.control.checkpoint(Phase.IN_RECORD):
+                raise RestartRecord
             t_reset = rig.clock.now_s()
             if rig.sync is not None:
                 self._timed(rig.sync.reset_edge_count)

@@ -43,6 +43,8 @@ class MockDmd:
     sequence: PatternSequence | None = None
     running: bool = False
     calls: list[str] = field(default_factory=list)
+    stop_error: Exception | None = None
+    status_override: DmdStatus | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"model": "mock dmd"}
@@ -64,8 +66,13 @@ class MockDmd:
     def stop(self) -> None:
         self.running = False
         self.calls.append("stop")
+        if self.stop_error is not None:
+            raise self.stop_error
 
     def status(self) -> DmdStatus:
+        self.calls.append("status")
+        if self.status_override is not None:
+            return self.status_override
         return DmdStatus(running=self.running, healthy=True)
 
     def close(self) -> None:
@@ -87,15 +94,26 @@ class MockDetector:
     passes: int = 0
     request: AcquisitionRequest | None = None
     on_read: Any = None
+    #: read number (0-based, counting every read) -> exception raised instead of a reading
+    failures: dict[int, Exception] = field(default_factory=dict)
+    #: read number -> flags of that reading only
+    read_flags: dict[int, RecordFlags] = field(default_factory=dict)
+    reads: int = 0
+    requests: list[AcquisitionRequest] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         return {"model": "mock detector"}
 
     def arm(self, request: AcquisitionRequest) -> None:
         self.request = request
+        self.requests.append(request)
 
     def read(self) -> DetectorReading:
         assert self.request is not None and self.dmd.running
+        number = self.reads
+        self.reads += 1
+        if number in self.failures:
+            raise self.failures[number]
         n = self.request.n_patterns
         samples = np.arange(n, dtype=np.float64) + 1000.0 * len(self.display.shown) + self.passes
         t0 = self.clock.now_s()
@@ -104,7 +122,8 @@ class MockDetector:
         if self.on_read is not None:
             self.on_read(self)
         edges = None if self.edges_offset is None else n + self.edges_offset
-        return DetectorReading(samples_v=samples, t_start_s=t0, flags=self.flags, edges_seen=edges)
+        flags = self.flags | self.read_flags.get(number, RecordFlags.NONE)
+        return DetectorReading(samples_v=samples, t_start_s=t0, flags=flags, edges_seen=edges)
 
     def close(self) -> None:
         pass

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lsi_rig.acquire import capture_session
 from lsi_rig.config import load_rig
+from lsi_rig.jobs.capture import capture_session
 from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.masks import load_masks
 from lsi_rig.rig import build_rig

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lsi_rig.acquire import capture_session
 from lsi_rig.cli.app import main
 from lsi_rig.config import load_rig
 from lsi_rig.demo import psnr_db
 from lsi_rig.detector.protocol import AcquisitionMode
+from lsi_rig.jobs.capture import capture_session
 from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.masks import load_masks
 from lsi_rig.recon import reconstruct_hadamard
