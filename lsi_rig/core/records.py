@@ -38,6 +38,9 @@ class MeasurementRecord:
     n_averaged: int
     flags: RecordFlags = RecordFlags.NONE
     trace_v: np.ndarray | None = None
+    #: ``vector_v`` on the official simulation's scale (mask order, [n]) when the capture ran
+    #: with a calibration (see :mod:`lsi_rig.core.calibration`), else None.
+    calibrated_v: np.ndarray | None = None
 
     @property
     def n(self) -> int:

@@ -12,6 +12,7 @@ thin users of it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -19,11 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsi_rig.config.schema import RigConfig
+from lsi_rig.core.calibration import AppliedCalibration
 from lsi_rig.core.errors import CaptureStopped, LsiRigError
 from lsi_rig.engine import AcquisitionEngine, Progress, RunSummary
 from lsi_rig.engine.control import Phase, RunControl
 from lsi_rig.engine.plan import CapturePlan
 from lsi_rig.engine.policy import ErrorPolicy
+from lsi_rig.jobs.calibrated import CalibratedScenes
 from lsi_rig.jobs.events import (
     ALLOWED,
     JobEvent,
@@ -56,6 +59,15 @@ class CaptureRequest:
     command: str = ""
     policy: ErrorPolicy = field(default_factory=ErrorPolicy)
     health_interval_s: float = 1.0
+    calibration: AppliedCalibration | None = None
+
+    def effective_plan(self) -> CapturePlan:
+        """The plan as the engine runs it: scenes drawn through the calibration, if any."""
+        if self.calibration is None:
+            return self.plan
+        return dataclasses.replace(
+            self.plan, scenes=CalibratedScenes(self.plan.scenes, self.calibration)
+        )
 
 
 @dataclass(frozen=True)
@@ -178,10 +190,11 @@ class CaptureJob:
                 policy=request.policy,
                 health_interval_s=request.health_interval_s,
             )
-            prepared = engine.prepare(request.plan)
+            plan = request.effective_plan()
+            prepared = engine.prepare(plan)
             target.open(rig, engine, prepared)
             self._set_state(JobState.RUNNING)
-            summary = engine.run(request.plan, target, prepared=prepared, skip=target.skip)
+            summary = engine.run(plan, target, prepared=prepared, skip=target.skip)
             final_status = target.finish(summary)
             for key in summary.skipped:
                 self._emit(JobWarning(f"record scene {key[0]} repeat {key[1]} skipped"))
@@ -215,8 +228,11 @@ class CaptureJob:
     def _on_progress(self, progress: Progress) -> None:
         """The engine reports after the sink committed the record: it is on disk now."""
         self.progress = progress
-        if progress.record is not None and self._target is not None:
-            self._emit(RecordCommitted(self._target.last_index, progress.record, progress))
+        target = self._target
+        if progress.record is not None and target is not None and target.last_record is not None:
+            # the record as stored (with its calibrated vector), not the engine's copy
+            committed = dataclasses.replace(progress, record=target.last_record)
+            self._emit(RecordCommitted(target.last_index, target.last_record, committed))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.engine import AcquisitionEngine, RunSummary
 from lsi_rig.engine.results import RecordKey
+from lsi_rig.jobs.calibrated import calibrate_record
 from lsi_rig.jobs.resume import plan_differences, sequence_differences
 from lsi_rig.rig import Rig
 from lsi_rig.storage import RunStatus, SessionLogHandler, SessionMetadata, SessionWriter
@@ -61,6 +62,7 @@ class SessionTarget:
         self.skip: frozenset[RecordKey] = frozenset()
         self.records_written = 0
         self.last_index = -1
+        self.last_record: MeasurementRecord | None = None
         self._handler: SessionLogHandler | None = None
 
     def check(self) -> None:
@@ -157,8 +159,10 @@ class SessionTarget:
     # -- the engine's sink ---------------------------------------------------------------
     def append(self, record: MeasurementRecord) -> int:
         assert self.writer is not None
+        if self.request.calibration is not None:
+            record = calibrate_record(record, self.request.calibration)
         index = self.writer.append(record)
-        self.last_index = index
+        self.last_index, self.last_record = index, record
         self.records_written += 1
         return index
 

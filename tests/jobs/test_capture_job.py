@@ -315,3 +315,33 @@ def test_each_pass_is_named_for_the_detector(tmp_path: Path) -> None:
     job.run()
     keys = [r.record_key for r in detector.requests]
     assert keys == [(s, r, p) for s in range(2) for r in range(2) for p in range(2)]
+
+
+class _DoubleIt:
+    """A stand-in calibration with visible effects: inverted scenes, doubled vectors."""
+
+    def __init__(self) -> None:
+        from lsi_rig.core.calibration import CalibrationSnapshot
+
+        self.snapshot = CalibrationSnapshot("mock", "2026-01-01T00:00:00Z", "ab" * 32, "{}")
+
+    def scene_image(self, image: np.ndarray) -> np.ndarray:
+        return 255 - image
+
+    def calibrate(self, vector_v: np.ndarray) -> np.ndarray:
+        return 2 * vector_v
+
+
+def test_a_calibration_draws_the_scenes_and_calibrates_every_record(tmp_path: Path) -> None:
+    job, rec, (_, display, _, _) = _job(tmp_path, _plan(2), calibration=_DoubleIt())
+    job.run()
+    assert [int(img[0, 0, 0]) for img in display.shown] == [255, 245]
+    for event in rec.of(RecordCommitted):
+        assert event.record.calibrated_v is not None
+        np.testing.assert_array_equal(event.record.calibrated_v, 2 * event.record.vector_v)
+        assert event.progress.record is event.record
+    with open_session(tmp_path / "s.h5") as reader:  # the scene table names the originals
+        assert [s.sha256 for s in reader.scenes()] == [
+            s.info.sha256 for s in (Scene(f"s{i}", np.full((8, 8, 3), i * 10, np.uint8))
+                                    for i in range(2))
+        ]  # fmt: skip
