@@ -130,6 +130,10 @@ class SessionTarget:
 
         request = self.request
         with open_session(self.path) as reader:
+            if reader.status is RunStatus.COMPLETE:
+                raise SessionError(
+                    f"cannot resume {self.path}: the session is complete (nothing to resume)"
+                )
             layout = sequence_differences(reader.sequence(), sequence)
             if layout:
                 raise SessionError(
