@@ -38,15 +38,17 @@ def _decoded(file: Path) -> tuple[str, np.ndarray]:
                     f"{file}: mask is {height}×{width} pixels, larger than any DMD we drive "
                     f"(at most {MAX_SIDE_PX} per side); bin the mask down"
                 )
-            if getattr(img, "n_frames", 1) > 1:
-                raise MaskError(f"{file}: PNG has {img.n_frames} frames; save one mask per file")
+            frames = int(getattr(img, "n_frames", 1))
+            if frames > 1:
+                raise MaskError(f"{file}: PNG has {frames} frames; save one mask per file")
             img.load()
             mode = img.mode
             if mode == "P":  # palette PNGs: judge the colours, not the indices
                 has_alpha = "transparency" in img.info
-                img = img.convert("RGBA" if has_alpha else "RGB")
-                mode = img.mode
-            array = np.asarray(img)
+                rgb = img.convert("RGBA" if has_alpha else "RGB")
+                mode, array = rgb.mode, np.asarray(rgb)
+            else:
+                array = np.asarray(img)
     except MaskError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
