@@ -303,8 +303,11 @@ def _reconstruct_persistent_obj(meta: Any) -> PersistentRecord:
     state = meta.get("state")
     if not isinstance(state, dict):
         raise ModelError(f"persistent object {meta.get('class_name')!r} has no state dict")
+    class_name = meta.get("class_name", "")
+    if not isinstance(class_name, str) or len(class_name) > 200:
+        raise ModelError("persistent object metadata has no plain class name")
     return PersistentRecord(
-        class_name=str(meta.get("class_name", "")),
+        class_name=class_name,
         state=state,
         module_src_sha256=hashlib.sha256(src_bytes).hexdigest(),
         version=int(meta.get("version", 0)),
