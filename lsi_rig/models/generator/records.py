@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from lsi_rig.core.errors import ModelError
+from lsi_rig.models.generator.bounds import check_bounds, check_finite
 from lsi_rig.models.pickle_safe import PersistentRecord, is_stub, load_restricted
 
 __all__ = [
@@ -285,7 +286,9 @@ def upfirdn_out_len(n: int, taps: int, up: int, down: int, pad0: int, pad1: int)
 
 
 def check_consistency(attrs: SynthesisAttrs, tensors: dict[str, torch.Tensor]) -> None:
-    """Fail loudly when shapes, channels or sizes do not chain (corrupt or unexpected file)."""
+    """Fail loudly when shapes, channels or sizes do not chain (corrupt or unexpected file),
+    when a declared size is implausible, or when a weight is NaN/Inf."""
+    check_bounds(attrs)
     if attrs.num_ws != len(attrs.layers) + 1:
         raise ModelError(f"num_ws = {attrs.num_ws} but the network has {len(attrs.layers)} layers")
     ia = attrs.input
@@ -325,6 +328,7 @@ def check_consistency(attrs: SynthesisAttrs, tensors: dict[str, torch.Tensor]) -
         channels, size = la.out_channels, la.out_size
     if not attrs.layers[-1].is_torgb or channels != attrs.img_channels:
         raise ModelError("the last synthesis layer is not a ToRGB producing img_channels")
+    check_finite(tensors)
 
 
 def _shape(tensors: dict[str, torch.Tensor], key: str, shape: tuple[int, ...]) -> None:
