@@ -203,3 +203,38 @@ def test_generator_with_nan_weights_is_refused(cache: Path) -> None:
     _edit_meta(cache, _set(["tensors_sha256"], digest))
     with pytest.raises(ModelError, match=rf"generator tensor {key} has 1 NaN/Inf values"):
         load_generator(cache)
+
+
+def test_failed_convert_leaves_no_folder(tmp_path: Path) -> None:
+    (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
+    with pytest.raises(ModelError, match=r"junk\.pkl"):
+        convert_generator(tmp_path / "junk.pkl", tmp_path / "new" / "cache")
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ModelError, match="is a file, not a folder"):
+        convert_generator(tmp_path / "junk.pkl", tmp_path / "file")
+
+
+def test_convert_write_failure_removes_what_it_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lsi_rig.models.generator import cache as cache_module
+
+    pkl = tmp_path / "tiny.pkl"
+    write_generator_pickle(pkl, config="tiny", seed=2)
+
+    def full_disk(tensors, path):  # type: ignore[no-untyped-def]
+        Path(path).write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_module, "save_file", full_disk)
+    with pytest.raises(ModelError, match="No space left on device"):
+        convert_generator(pkl, tmp_path / "a" / "b")
+    assert not (tmp_path / "a").exists()
+
+
+def test_decoder_with_a_bogus_device_is_a_model_error() -> None:
+    from lsi_rig.models.decoder import Decoder
+
+    with pytest.raises(ModelError, match="device 'bogus' is not a torch device"):
+        Decoder(None, None, device="bogus")  # type: ignore[arg-type]

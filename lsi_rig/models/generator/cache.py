@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import re
 import time
 from pathlib import Path
@@ -51,25 +52,43 @@ def _sha256(path: Path) -> str:
 
 
 def convert_generator(pkl_path: str | Path, out_dir: str | Path) -> Path:
-    """Read ``G_ema.synthesis`` from the pickle (restricted) and write the cache; return out_dir."""
-    records = load_generator_records(pkl_path)
+    """Read ``G_ema.synthesis`` from the pickle (restricted) and write the cache; return out_dir.
+
+    The pickle is read and checked before ``out_dir`` is touched; the tensors are written under
+    a temporary name and the JSON last, so a failed conversion leaves neither a half cache nor a
+    folder it created.
+    """
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ModelError(f"cannot write generator cache {out}: it is a file, not a folder")
+    records = load_generator_records(pkl_path)
+    missing = [p for p in (out, *out.parents) if not p.exists()]
+    tensors_path = out / TENSORS_FILE
+    temp = out / f".{TENSORS_FILE}.partial-{os.getpid()}"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        tensors_path = out / TENSORS_FILE
-        save_file({k: v.contiguous() for k, v in records.tensors.items()}, str(tensors_path))
+        save_file({k: v.contiguous() for k, v in records.tensors.items()}, str(temp))
         meta = {
             "format": CACHE_FORMAT,
             "written_by": f"lsi-rig {lsi_rig.__version__}",
             "written_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "tensors_file": TENSORS_FILE,
-            "tensors_sha256": _sha256(tensors_path),
+            "tensors_sha256": _sha256(temp),
             "provenance": records.provenance,
             "synthesis": dataclasses.asdict(records.attrs),
         }
+        os.replace(temp, tensors_path)
         (out / META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
-    except OSError as exc:
-        raise ModelError(f"cannot write generator cache {out}: {exc}") from exc
+    except BaseException as exc:
+        temp.unlink(missing_ok=True)
+        for folder in missing:  # innermost first; only folders this call created
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        if isinstance(exc, (OSError, SafetensorError)):
+            raise ModelError(f"cannot write generator cache {out}: {exc}") from exc
+        raise
     log.info("converted %s -> %s (%d tensors)", pkl_path, out, len(records.tensors))
     return out
 
