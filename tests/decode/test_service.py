@@ -99,17 +99,22 @@ def test_arrays_and_vector_lists(masks) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_cancel_between_vectors_from_another_thread() -> None:
-    decoder = FakeDecoder(8, delay_s=0.05)
+    cancelled = threading.Event()
+    service: DecodeService
+
+    def during_third(values: np.ndarray) -> None:
+        if values[0] == 2:  # vector 2 is being decoded: cancel from another thread, wait for it
+            threading.Thread(target=lambda: (service.cancel(), cancelled.set())).start()
+            assert cancelled.wait(30)
+        return None
+
+    decoder = FakeDecoder(8, fail=during_third)
     service = DecodeService(decoder)
-    seen: list[int] = []
-    canceller = threading.Timer(0.12, service.cancel)
-    canceller.start()
-    for decoded in service.decode_arrays(np.ones((50, 8))):
-        seen.append(decoded.position)
-    canceller.join()
+    rows = np.repeat(np.arange(50, dtype=np.float32)[:, None], 8, axis=1)
+    seen = [decoded.position for decoded in service.decode_arrays(rows)]
     assert service.cancelled
-    assert 1 <= len(seen) <= 4, seen  # stops within one vector of the cancel
-    assert len(decoder.calls) == len(seen)
+    assert seen == [0, 1, 2]  # the vector in progress finishes, the next one never starts
+    assert len(decoder.calls) == 3
 
 
 def test_cancel_before_the_run_is_kept_until_reset() -> None:
