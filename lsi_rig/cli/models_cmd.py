@@ -1,20 +1,28 @@
 """``lsi-rig decode`` and ``lsi-rig models convert``: offline decoding of measurement vectors.
 
-Decoding runs one vector at a time: a full-size synthesis pass needs gigabytes of activations
-on the CPU, and a batch would only couple the vectors' numerics (the modulation normalisation
-spans the batch) without saving time on two cores. torch is imported inside the commands so
+``decode`` is a thin user of the decode service (``lsi_rig.decode``): it reads the inputs,
+checks them against the model (mask-set hash, vector length) before the output folder exists,
+decodes one vector at a time and writes through :class:`~lsi_rig.decode.outputs.OutputFolder`,
+which removes what a failed run created. torch is imported inside the commands so
 ``lsi-rig --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lsi_rig.core.errors import SessionError
 
+if TYPE_CHECKING:
+    from lsi_rig.decode.outputs import OutputFolder
+    from lsi_rig.decode.service import DecodeService
+    from lsi_rig.decode.vectors import MeasurementVector
+
+log = logging.getLogger(__name__)
 DEFAULT_TASKS = "image,attributes,segmentation,landmarks"
 
 
@@ -40,71 +48,75 @@ def decode(
         ),
     ] = None,
     impl: Annotated[str, typer.Option(help="Synthesis path: fast | reference.")] = "fast",
-    device: Annotated[str, typer.Option(help="cpu | cuda.")] = "cpu",
-    precision: Annotated[str, typer.Option(help="fp32 | bf16 | fp16 | auto.")] = "auto",
+    device: Annotated[str, typer.Option(help="cpu | cuda | cuda:N.")] = "cpu",
+    precision: Annotated[str, typer.Option(help="auto | fp32 | bf16 | fp16.")] = "auto",
     limit: Annotated[int | None, typer.Option(help="Decode at most N vectors.", min=1)] = None,
+    records: Annotated[
+        str | None,
+        typer.Option(help="Session records START:STOP (0-based, STOP excluded), or one index."),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(help="Decode even if the session's masks differ from the model's (warns)."),
+    ] = False,
 ) -> None:
     """Decode measurement vectors into faces, parsing maps, landmarks and attributes."""
-    from tqdm import tqdm
+    from lsi_rig.decode.checks import check_lengths, check_session
+    from lsi_rig.decode.loading import check_options, load_decoder
+    from lsi_rig.decode.outputs import OutputFolder, check_output_dir
+    from lsi_rig.decode.service import DecodeService
+    from lsi_rig.decode.vectors import parse_records, read_npz_vectors, read_session, unique_stems
 
-    from lsi_rig.decode.vectors import read_npz_vectors, read_session_vectors, unique_stems
-    from lsi_rig.models.decoder import Decoder
-    from lsi_rig.models.outputs import write_attributes_csv, write_vector_outputs
-
+    check_options(device=device, impl=impl, precision=precision)
     if session is None and not vectors:
         raise SessionError("nothing to decode: give a session file or --vectors FILE.npz")
-    items = []
-    if session is not None:
-        items += read_session_vectors(session)
-    for path in vectors or []:
-        items += read_npz_vectors(path)
-    items = unique_stems(items)[:limit]
+    if records is not None and session is None:
+        raise SessionError("--records selects records of a session: give the SESSION.h5 file")
     requested = None if tasks is None else {t.strip() for t in tasks.split(",") if t.strip()}
-
-    decoder = Decoder.from_files(
-        checkpoint, generator, device=device, impl=impl, precision=precision
+    check_output_dir(out)
+    # Inputs first (cheap), the model second (slow), the output folder last.
+    chosen = read_session(session, records=parse_records(records)) if session else None
+    npz_items = [item for path in vectors or [] for item in read_npz_vectors(path)]
+    decoder = load_decoder(
+        checkpoint=checkpoint, generator=generator, device=device, impl=impl, precision=precision
     )
-    wanted = decoder.resolve_tasks(requested)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SessionError(f"cannot create output directory {out}: {exc}") from exc
+    service = DecodeService(decoder, tasks=requested)
+    items: list[MeasurementVector] = []
+    if chosen is not None:
+        for warning in check_session(decoder, chosen, force=force):
+            log.warning("%s", warning)
+        items += chosen.vectors
+    items = unique_stems([*items, *npz_items])[:limit]
+    check_lengths(decoder, items)
+    run_info = {"checkpoint": str(checkpoint), "generator": str(generator)}
+    run_info |= {"impl": impl, "device": device}
+    _run(service, items, OutputFolder(out, run_info=run_info), forced=force and chosen is not None)
 
-    rows = []
-    for item in tqdm(items, desc="decode", unit="vector", dynamic_ncols=True):
-        result = decoder.decode(item.values, tasks=wanted)
-        record = {
-            "stem": item.stem,
-            "source": item.source,
-            "vector_index": item.index,
-            "scene_id": item.scene_id,
-            "n_measurements": decoder.n_measurements,
-            "checkpoint": str(checkpoint),
-            "generator": str(generator),
-            "impl": impl,
-            "device": device,
-            "tasks": sorted(wanted),
-            "timings_s": result.timings_s,
-        }
-        write_vector_outputs(
-            out,
-            item.stem,
-            image=None if "image" not in wanted or result.image is None else result.image[0],
-            segmentation=None if result.segmentation is None else result.segmentation[0],
-            landmarks_px=None if result.landmarks_px is None else result.landmarks_px[0],
-            attribute_probabilities=None
-            if result.attribute_probabilities is None
-            else result.attribute_probabilities[0],
-            record=record,
-        )
-        if result.attribute_probabilities is not None:
-            probs = dict(zip(result.attribute_names, result.attribute_probabilities[0].tolist(),
-                             strict=True))  # fmt: skip
-            rows.append({"stem": item.stem, "source": item.source,
-                         "vector_index": item.index, **probs})  # fmt: skip
-    if rows:
-        write_attributes_csv(out / "attributes.csv", rows)
-    typer.echo(f"decoded {len(items)} vector(s) into {out}")
+
+def _run(
+    service: DecodeService, items: list[MeasurementVector], folder: OutputFolder, *, forced: bool
+) -> None:
+    """Decode ``items`` into ``folder``; an error removes the run's files, Ctrl-C keeps the
+    complete vectors (and their CSV rows)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(items), desc="decode", unit="vector", dynamic_ncols=True)
+    try:
+        progress = lambda _: bar.update(1)  # noqa: E731
+        for decoded in service.decode_vectors(items, progress=progress, forced=forced):
+            folder.write(decoded)
+        folder.finish()
+    except KeyboardInterrupt:
+        folder.finish()
+        kept, total = folder.n_vectors, len(items)
+        log.warning("decode interrupted: %d of %d vector(s) kept in %s", kept, total, folder.path)
+        raise
+    except BaseException:
+        folder.abort()
+        raise
+    finally:
+        bar.close()
+    typer.echo(f"decoded {folder.n_vectors} vector(s) into {folder.path}")
 
 
 def convert(

@@ -1,8 +1,10 @@
 """Measurement vectors to decode, from the official ``.npz`` files or from our session files.
 
-Each vector keeps where it came from (file, index, scene id) because the decoded outputs are
-only useful next to the exposure series that produced them. The official files hold one vector
-under the key ``array`` (1-D, length n); we also accept a stack [B, n].
+Each vector keeps where it came from (file, index, scene id, which stored vector, record flags)
+because the decoded outputs are only useful next to the exposure series that produced them. The
+official files hold one vector under the key ``array`` (1-D, length n); we also accept a stack
+[B, n]. A session also says which masks were shown (:class:`SessionVectors`), so the decode
+service can refuse a model trained with other masks.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from lsi_rig.core.errors import SessionError
 
 NPZ_KEY = "array"
-SESSION_VECTOR_KIND = "offset_corrected"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -29,8 +31,33 @@ class MeasurementVector:
     values: np.ndarray
     stem: str  # output file stem, unique within one decode run
     source: str  # file it came from
-    index: int  # row in that file (0 for a 1-D .npz)
+    index: int  # row in that file (0 for a 1-D .npz), the record index for sessions
     scene_id: str | None = None
+    kind: str = "npz"  # "offset_corrected" | "calibrated" (sessions), "npz", "array"
+    flags: int = 0  # the record's RecordFlags bits (sessions)
+
+
+@dataclass(frozen=True)
+class SessionVectors:
+    """The vectors chosen from one session, with what the decoder must agree with."""
+
+    path: Path
+    vectors: list[MeasurementVector]
+    n_records: int  # committed records in the file (the selection may be fewer)
+    width: int  # values per vector
+    kind: str
+    mask_sha256: str
+    mask_name: str
+    complementary: bool
+
+
+def session_vector_kind(reader: Any) -> str:
+    """Which stored vectors to decode: the calibrated ones when the session has them.
+
+    The one place that decides (``SessionReader.has_calibrated`` arrives with calibrated
+    vectors in sessions; older readers and files have only the offset-corrected ones).
+    """
+    return "calibrated" if bool(getattr(reader, "has_calibrated", False)) else "offset_corrected"
 
 
 def safe_stem(text: str) -> str:
@@ -69,29 +96,95 @@ def read_npz_vectors(path: str | Path) -> list[MeasurementVector]:
     ]
 
 
-def read_session_vectors(path: str | Path) -> list[MeasurementVector]:
-    """Offset-corrected vectors of every record in a session file, with their scene ids."""
+def parse_records(text: str | None) -> slice | None:
+    """``"A:B"``, ``"A:"``, ``":B"`` or ``"K"`` (0-based record indices, B exclusive) → slice."""
+    if text is None or not text.strip():
+        return None
+    parts = text.strip().split(":")
+    try:
+        if len(parts) == 1:
+            k = int(parts[0])
+            return slice(k, k + 1 if k != -1 else None)
+        if len(parts) == 2:
+            a, b = (int(p) if p.strip() else None for p in parts)
+            return slice(a, b)
+    except ValueError:
+        pass
+    raise SessionError(f"--records {text!r}: give START:STOP, START:, :STOP or one index")
+
+
+def read_session(path: str | Path, *, records: slice | None = None) -> SessionVectors:
+    """The stored vectors of a session's records (all, or the ``records`` slice of them),
+    with scene ids, flags and the mask set's content hash."""
     from lsi_rig.storage import open_session
 
     path = Path(path)
     with open_session(path) as reader:
-        vectors = np.asarray(reader.vectors(kind=SESSION_VECTOR_KIND), dtype=np.float32)
+        kind = session_vector_kind(reader)
+        vectors = np.asarray(reader.vectors(kind=kind), dtype=np.float32)
         scene_ids = list(reader.scene_ids())
-    if vectors.ndim != 2 or len(scene_ids) != vectors.shape[0]:
+        flags = np.asarray(reader.records_table()["flags"]).astype(np.int64).tolist()
+        masks = reader.masks()
+    n = len(scene_ids)
+    if vectors.ndim != 2 or vectors.shape[0] != n or len(flags) != n:
         raise SessionError(
-            f"{path}: {vectors.shape} vectors but {len(scene_ids)} scene ids; the file is "
+            f"{path}: {vectors.shape} vectors but {n} scene ids; the file is "
             "inconsistent (interrupted capture?)"
         )
+    if n == 0:
+        raise SessionError(f"{path} holds no committed records; nothing to decode")
+    chosen = range(n)[records] if records is not None else range(n)
+    if not chosen:
+        raise SessionError(
+            f"{path}: records {records.start}:{records.stop} select none of its {n} records"
+            if records is not None
+            else f"{path}: no records"
+        )
     session = safe_stem(path.stem)
-    return [
+    items = [
         MeasurementVector(
-            values=row,
-            stem=f"{session}_{i:05d}_{safe_stem(scene)}",
+            values=vectors[i],
+            stem=f"{session}_{i:05d}_{safe_stem(scene_ids[i])}",
             source=str(path),
             index=i,
-            scene_id=scene,
+            scene_id=scene_ids[i],
+            kind=kind,
+            flags=int(flags[i]),
         )
-        for i, (row, scene) in enumerate(zip(vectors, scene_ids, strict=True))
+        for i in chosen
+    ]
+    return SessionVectors(
+        path=path,
+        vectors=items,
+        n_records=n,
+        width=int(vectors.shape[1]),
+        kind=kind,
+        mask_sha256=masks.sha256,
+        mask_name=masks.name,
+        complementary=masks.complementary,
+    )
+
+
+def read_session_vectors(path: str | Path) -> list[MeasurementVector]:
+    """Every record's vector of a session file (see :func:`read_session`)."""
+    return read_session(path).vectors
+
+
+def array_vectors(arrays: np.ndarray, *, source: str = "array") -> list[MeasurementVector]:
+    """Vectors from an in-memory [n] or [B, n] array (notebooks, the GUI)."""
+    array = np.asarray(arrays)
+    if array.ndim not in (1, 2) or array.size == 0 or not np.issubdtype(array.dtype, np.number):
+        raise SessionError(
+            f"{source}: vectors of shape {array.shape} and dtype {array.dtype}; expected a "
+            "numeric [n] or [B, n] array"
+        )
+    rows = array[None] if array.ndim == 1 else array
+    stem = safe_stem(source)
+    return [
+        MeasurementVector(
+            np.asarray(row, dtype=np.float32), f"{stem}_{i:04d}", source, i, kind="array"
+        )
+        for i, row in enumerate(rows)
     ]
 
 
@@ -103,6 +196,6 @@ def unique_stems(vectors: Iterable[MeasurementVector]) -> list[MeasurementVector
         count = seen.get(v.stem, 0)
         seen[v.stem] = count + 1
         if count:
-            v = MeasurementVector(v.values, f"{v.stem}_{count + 1}", v.source, v.index, v.scene_id)
+            v = replace(v, stem=f"{v.stem}_{count + 1}")
         out.append(v)
     return out

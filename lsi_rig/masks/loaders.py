@@ -16,22 +16,21 @@ from __future__ import annotations
 import logging
 import math
 import re
-import zipfile
 from pathlib import Path
 
-import numpy as np
-
 from lsi_rig.core.errors import MaskError
-from lsi_rig.core.naming import natural_key
+from lsi_rig.core.naming import natural_key  # noqa: F401  (re-exported for tests)
+from lsi_rig.masks.arrayfile import read_npy, read_npz
 from lsi_rig.masks.hadamard import DEMO_SIZES, walsh_patterns
 from lsi_rig.masks.maskset import MaskSet
+from lsi_rig.masks.png import load_png_folder
+from lsi_rig.masks.torchfile import torch_file_problem
 from lsi_rig.masks.validate import binary_stack, check_count, warn_degenerate
 
 logger = logging.getLogger(__name__)
 
 _DEMO_RE = re.compile(r"^demo:hadamard(\d+)(?::(\d+))?$")
 _CHECKPOINT_SUFFIXES = (".pt", ".pth")
-_PNG_SUFFIXES = (".png",)
 
 
 def demo_mask_names() -> list[str]:
@@ -59,7 +58,7 @@ def load_masks(spec: str, *, complementary: bool = False) -> MaskSet:
         path = path.resolve()
         suffix = path.suffix.lower()
         if path.is_dir():
-            masks = _load_png_folder(path)
+            masks = load_png_folder(path)
         elif suffix in _CHECKPOINT_SUFFIXES:
             masks = _load_checkpoint(path)
         elif suffix == ".npy":
@@ -107,6 +106,9 @@ def _load_checkpoint(path: Path) -> MaskSet:
     training code does (clamp to [0, 1], round half to even)."""
     import torch  # lazy: torch is heavy and only needed for this source
 
+    problem = torch_file_problem(path)
+    if problem is not None:
+        raise MaskError(f"{path}: cannot read checkpoint: {problem}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt / unsafe files
@@ -141,89 +143,10 @@ def _load_checkpoint(path: Path) -> MaskSet:
 
 
 def _load_npy(path: Path) -> MaskSet:
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise MaskError(f"{path}: cannot read .npy file ({exc})") from exc
+    array = read_npy(path)
     return MaskSet(binary_stack(array, str(path)), name=path.stem, source=str(path))
 
 
 def _load_npz(path: Path) -> MaskSet:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            keys = list(archive.keys())
-            if "masks" in keys:
-                key = "masks"
-            elif len(keys) == 1:
-                key = keys[0]
-            else:
-                raise MaskError(
-                    f"{path}: .npz holds {keys or 'no arrays'}; store the masks under the key "
-                    "'masks' or as the only array"
-                )
-            array = archive[key]
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise MaskError(f"{path}: cannot read .npz file ({exc})") from exc
+    array, key = read_npz(path)
     return MaskSet(binary_stack(array, f"{path}[{key}]"), name=path.stem, source=str(path))
-
-
-def _png_bits(file: Path) -> np.ndarray:
-    """One PNG as a bool [H, W]: 1-bit, or 8-bit grey/RGB with values {0, 1} or {0, 255}."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(file) as img:
-            img.load()
-            mode = img.mode
-            if mode == "P":  # palette PNGs: judge the colours, not the indices
-                array = np.asarray(img.convert("RGB"))
-                mode = "RGB"
-            else:
-                array = np.asarray(img)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise MaskError(f"{file}: cannot read PNG ({exc}); re-export the mask") from exc
-    if mode == "1":
-        return array.astype(bool)
-    if mode == "RGB":
-        if not (
-            np.array_equal(array[..., 0], array[..., 1])
-            and np.array_equal(array[..., 0], array[..., 2])
-        ):
-            raise MaskError(f"{file}: RGB mask with unequal channels; save it as greyscale 0/255")
-        array = array[..., 0]
-    elif mode != "L":
-        raise MaskError(f"{file}: unsupported PNG mode {mode!r}; use 1-bit or 8-bit greyscale")
-    values = np.unique(array)
-    if set(values.tolist()) <= {0, 1}:
-        return array == 1
-    if set(values.tolist()) <= {0, 255}:
-        return array == 255
-    odd = [int(v) for v in values if v not in (0, 255)][:4]
-    row, col = np.argwhere(array == odd[0])[0]
-    raise MaskError(
-        f"{file}: mask is not binary: value {odd[0]} at pixel (row {row}, col {col}) "
-        f"(values present: {values.tolist()[:8]}); use only 0/255 (or 0/1)"
-    )
-
-
-def _load_png_folder(folder: Path) -> MaskSet:
-    files = sorted(
-        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _PNG_SUFFIXES),
-        key=lambda p: natural_key(p.name),
-    )
-    if not files:
-        raise MaskError(f"{folder}: folder holds no .png masks; the mask set is empty")
-    check_count(len(files), str(folder))
-    first = _png_bits(files[0])
-    bits = np.empty((len(files), *first.shape), dtype=bool)
-    bits[0] = first
-    for i, file in enumerate(files[1:], start=1):
-        mask = _png_bits(file)
-        if mask.shape != first.shape:
-            raise MaskError(
-                f"{file}: mask {i} is {mask.shape[0]}×{mask.shape[1]} pixels but "
-                f"{files[0].name} is {first.shape[0]}×{first.shape[1]}; all masks must match"
-            )
-        bits[i] = mask
-    warn_degenerate(bits, str(folder))
-    return MaskSet(bits, name=folder.name, source=str(folder))

@@ -15,8 +15,15 @@ from lsi_rig.core.errors import MaskError
 
 logger = logging.getLogger(__name__)
 
-#: Largest mask set accepted: the DLPC350 pattern memory and the LSI models stay far below.
+#: Largest mask set accepted: the full demo:hadamard64 basis. The DLPC350 runs at most 512
+#: masks per sequence and the LSI models use 4…512; the simulated rig takes the rest.
 MAX_MASKS = 4096
+#: Longest mask side in mask pixels: the DLP4500 has 912 × 1140 mirrors, so no mask axis can
+#: have more pixels than 1140 (whether a set fits a given DMD is checked when it is loaded).
+MAX_SIDE_PX = 1140
+#: Most mask pixels in one set (n·H·W): 64 Mi, i.e. 1024 masks of 256×256 (64 MiB as bits in
+#: memory). The official 512-mask checkpoints need half of it, demo:hadamard64 a quarter.
+MAX_MASK_PIXELS = 1 << 26
 
 _SHOW = 8  # indices shown in messages
 
@@ -38,19 +45,40 @@ def check_count(n: int, origin: str) -> None:
         )
 
 
+def check_shape(shape: tuple[int, ...], origin: str) -> tuple[int, int, int]:
+    """Refuse a declared stack shape that is not [n, H, W] within the limits above.
+
+    Called with the shape from a file header, before any pixel data is read, so a 200-byte file
+    declaring 10¹⁵ pixels is refused without allocating anything.
+    """
+    if len(shape) != 3:
+        raise MaskError(
+            f"{origin}: expected masks of shape [n, H, W], got {len(shape)}-D shape {shape}"
+        )
+    n, h, w = (int(s) for s in shape)
+    check_count(n, f"{origin} (shape {tuple(shape)})")
+    if h < 1 or w < 1:
+        raise MaskError(f"{origin}: masks have an empty resolution ({h}, {w})")
+    if h > MAX_SIDE_PX or w > MAX_SIDE_PX:
+        raise MaskError(
+            f"{origin}: masks of {h}×{w} pixels are larger than any DMD we drive (at most "
+            f"{MAX_SIDE_PX} mask pixels per side); bin the masks down"
+        )
+    if n * h * w > MAX_MASK_PIXELS:
+        raise MaskError(
+            f"{origin}: {n} masks of {h}×{w} pixels ({n * h * w} in all) exceed the limit of "
+            f"{MAX_MASK_PIXELS} mask pixels per set; use fewer or smaller masks"
+        )
+    return n, h, w
+
+
 def binary_stack(array: np.ndarray, origin: str) -> np.ndarray:
     """Validate ``array [n, H, W]`` holding only 0 and 1 and return it as bool.
 
     Accepts bool, integer and float dtypes (floats must be exactly 0.0 / 1.0).
     """
     arr = np.asarray(array)
-    if arr.ndim != 3:
-        raise MaskError(
-            f"{origin}: expected masks of shape [n, H, W], got {arr.ndim}-D shape {arr.shape}"
-        )
-    check_count(int(arr.shape[0]), origin)
-    if arr.shape[1] < 1 or arr.shape[2] < 1:
-        raise MaskError(f"{origin}: masks have an empty resolution {arr.shape[1:]}")
+    check_shape(arr.shape, origin)
     if arr.dtype == bool:
         bits = arr
     elif np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating):

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from lsi_rig.core.errors import ModelError, UnsafePickleError
+from lsi_rig.masks.torchfile import torch_file_problem
 from lsi_rig.models.encoder import EncoderConfig, Mapping2StyleGAN
 from lsi_rig.models.heads import AttributeHead, LandmarkHead, SegmentationHead
 
@@ -100,6 +101,9 @@ class LsiCheckpoint:
 def _torch_load(path: Path) -> Any:
     if not path.is_file():
         raise ModelError(f"checkpoint {path} does not exist or is not a file")
+    problem = torch_file_problem(path)
+    if problem is not None:
+        raise ModelError(f"checkpoint {path} cannot be read: {problem}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -121,7 +125,20 @@ def _state_dict(raw: Any, key: str, path: Path) -> dict[str, Tensor]:
         isinstance(k, str) and isinstance(v, Tensor) for k, v in raw.items()
     ):
         raise ModelError(f"checkpoint {path}: entry '{key}' is not a state dict of tensors")
+    for name, value in raw.items():
+        _check_finite(value, f"{key}.{name}", path)
     return {k: v.detach().to(torch.float32) for k, v in raw.items()}
+
+
+def _check_finite(value: Tensor, name: str, path: Path) -> None:
+    """NaN/Inf weights decode into NaN images without any error: refuse them, naming the
+    tensor (a damaged download, or a training run that diverged)."""
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        bad = int((~torch.isfinite(value)).sum())
+        raise ModelError(
+            f"checkpoint {path}: tensor {name} has {bad} NaN/Inf values (of {value.numel()}); "
+            "the file is damaged or its training diverged: use another checkpoint"
+        )
 
 
 def _infer_n(encoder_state: dict[str, Tensor], path: Path) -> int:
@@ -210,6 +227,7 @@ def load_checkpoint(path: str | Path) -> LsiCheckpoint:
     if not isinstance(latent_avg, Tensor) or latent_avg.numel() != 512:
         shape = tuple(latent_avg.shape) if isinstance(latent_avg, Tensor) else type(latent_avg)
         raise ModelError(f"checkpoint {path}: latent_avg is {shape}, expected a [512] tensor")
+    _check_finite(latent_avg, "latent_avg", path)
 
     heads: dict[str, dict[str, Tensor] | None] = {}
     for key in HEAD_KEYS:

@@ -69,7 +69,12 @@ class Decoder:
     ) -> None:
         if impl not in IMPLS:
             raise ModelError(f"synthesis impl {impl!r} is not one of {list(IMPLS)}")
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise ModelError(
+                f"device {device!r} is not a torch device; use 'cpu' or 'cuda'"
+            ) from exc
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ModelError(f"device {device!r} requested but torch sees no CUDA GPU; use 'cpu'")
         self.impl = impl

@@ -1,23 +1,16 @@
-"""Files written for each decoded vector: PNGs, a JSON record, and one CSV across vectors.
+"""Pictures of a decode result: the parsing map, its overlay, and the landmarks drawn.
 
-Names follow the official notebooks (``<stem>_rec.png``, ``_seg.png``, ``_land.png``) so results
-can be compared side by side with the paper's. The parsing map is an indexed PNG (mode 'P',
-pixel value = class index 0..18) so the exact class map survives and any viewer shows colours.
+Arrays in, PIL images out; writing them (names, JSON, CSV) belongs to the decode service
+(``lsi_rig.decode.outputs``). The parsing map is an indexed image (mode 'P', pixel value = class
+index 0..18) so the exact class map survives a PNG round trip and any viewer shows colours.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 from PIL import Image, ImageDraw
 
-from lsi_rig.core.errors import SessionError
-from lsi_rig.models.labels import ATTRIBUTE_NAMES, SEGMENTATION_PALETTE
+from lsi_rig.models.labels import SEGMENTATION_PALETTE
 
 OVERLAY_ALPHA = 0.5
 LANDMARK_RADIUS_PX = 2
@@ -52,66 +45,3 @@ def landmark_overlay(rgb: np.ndarray, landmarks_px: np.ndarray) -> Image.Image:
     for x, y in landmarks_px.tolist():
         draw.ellipse((x - r, y - r, x + r, y + r), outline=LANDMARK_COLOUR, fill=LANDMARK_COLOUR)
     return image
-
-
-def _save(image: Image.Image, path: Path) -> Path:
-    try:
-        image.save(path, format="PNG")
-    except OSError as exc:
-        raise SessionError(f"cannot write {path}: {exc}") from exc
-    return path
-
-
-def write_vector_outputs(
-    out_dir: Path,
-    stem: str,
-    *,
-    image: np.ndarray | None,
-    segmentation: np.ndarray | None,
-    landmarks_px: np.ndarray | None,
-    attribute_probabilities: np.ndarray | None,
-    record: dict[str, Any],
-) -> list[Path]:
-    """Write every file available for one vector; returns the paths written.
-
-    ``record`` carries provenance (source file, vector index, ...) and is extended with the
-    attribute probabilities by name and the landmark coordinates before going to JSON.
-    """
-    written: list[Path] = []
-    if image is not None:
-        written.append(_save(Image.fromarray(image), out_dir / f"{stem}_rec.png"))
-    if segmentation is not None:
-        written.append(_save(segmentation_image(segmentation), out_dir / f"{stem}_seg.png"))
-        if image is not None:
-            overlay = segmentation_overlay(image, segmentation)
-            written.append(_save(overlay, out_dir / f"{stem}_seg_overlay.png"))
-    if landmarks_px is not None and image is not None:
-        written.append(_save(landmark_overlay(image, landmarks_px), out_dir / f"{stem}_land.png"))
-    payload = dict(record)
-    if attribute_probabilities is not None:
-        payload["attributes"] = {
-            name: float(p) for name, p in zip(ATTRIBUTE_NAMES, attribute_probabilities, strict=True)
-        }
-    if landmarks_px is not None:
-        payload["landmarks_px"] = [[float(x), float(y)] for x, y in landmarks_px]
-    json_path = out_dir / f"{stem}.json"
-    try:
-        json_path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise SessionError(f"cannot write {json_path}: {exc}") from exc
-    written.append(json_path)
-    return written
-
-
-def write_attributes_csv(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
-    """One line per vector: stem, source, vector index, then the 40 probabilities by name."""
-    fields = ["stem", "source", "vector_index", *ATTRIBUTE_NAMES]
-    try:
-        with path.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(row)
-    except OSError as exc:
-        raise SessionError(f"cannot write {path}: {exc}") from exc
-    return path

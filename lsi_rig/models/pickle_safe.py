@@ -27,6 +27,11 @@ executed:
   global. Refusing them (instead of stubbing) makes a hostile file fail loudly.
 
 Only our own re-implementations are ever *called*; the policy is :func:`classify_global`.
+Before any of that, the opcode stream is scanned (:mod:`lsi_rig.models.pickle_scan`: memo
+indices, frame and data lengths, nesting depth), and while it is unpickled every allowed
+constructor checks its arguments and charges what it allocates to a budget of three times the
+file size (:mod:`lsi_rig.models.pickle_guard`), so no file can make the loader allocate
+without bound.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import collections
 import hashlib
 import io
 import logging
+import math
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +50,18 @@ import numpy as np
 import torch
 
 from lsi_rig.core.errors import ModelError, UnsafePickleError
-from lsi_rig.models.pickle_policy import (
-    _SAFE_BUILTINS,
-    classify_global,
+from lsi_rig.models.pickle_guard import (
+    CHECKED_BUILTINS,
+    CheckedOrderedDict,
+    NdarrayType,
+    active,
+    budget_for,
+    charge,
+    checked_dtype,
+    new_array,
 )
+from lsi_rig.models.pickle_policy import classify_global
+from lsi_rig.models.pickle_scan import legacy_storage_bytes, mapped, scan_stream
 
 try:  # numpy >= 2
     from numpy._core.multiarray import scalar as _numpy_scalar
@@ -166,6 +180,7 @@ def _load_storage_bytes(payload: Any) -> Any:
     """``torch.storage._load_from_bytes``: a legacy torch.save of one storage, weights only."""
     if not isinstance(payload, (bytes, bytearray)):
         raise ModelError(f"tensor storage payload is {type(payload).__name__}, expected bytes")
+    charge(legacy_storage_bytes(bytes(payload), "tensor storage"), "tensor storage")
     try:
         storage = torch.load(io.BytesIO(bytes(payload)), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -202,6 +217,23 @@ def _rebuild_tensor_v2(
     if not isinstance(storage_offset, int):
         raise ModelError(f"tensor storage offset is not an int: {storage_offset!r}")
     size_t, stride_t = _check_ints(size, "size"), _check_ints(stride, "stride")
+    if isinstance(storage, torch.storage.TypedStorage):
+        n_elements, itemsize = storage._size(), storage._element_size()  # no deprecation warning
+    else:
+        n_elements, itemsize = storage.nbytes(), 1
+    numel = math.prod(size_t)
+    if len(size_t) != len(stride_t) or min((*size_t, *stride_t, storage_offset), default=0) < 0:
+        raise ModelError(f"tensor view {size_t} / {stride_t} + {storage_offset} is malformed")
+    if numel and (
+        numel > n_elements - storage_offset
+        or storage_offset + sum((n - 1) * st for n, st in zip(size_t, stride_t, strict=True))
+        >= n_elements
+    ):
+        raise UnsafePickleError(
+            f"tensor of size {size_t} (stride {stride_t}, offset {storage_offset}) does not "
+            f"fit its storage of {n_elements} elements; refused before allocating"
+        )
+    charge(numel * itemsize, "tensor")
     try:
         return torch._utils._rebuild_tensor_v2(
             storage, storage_offset, size_t, stride_t, False, collections.OrderedDict()
@@ -218,27 +250,36 @@ def _rebuild_parameter(data: Any, requires_grad: Any = False, *rest: Any) -> tor
 
 
 def _np_reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
-    if subtype is not np.ndarray:
+    if subtype is not NdarrayType and subtype is not np.ndarray:
         raise UnsafePickleError(f"numpy array of subtype {subtype!r} refused; nothing executed")
-    return np.ndarray.__new__(np.ndarray, shape, dtype)
+    return new_array(shape, dtype, "numpy _reconstruct")
 
 
 def _np_scalar(dtype: Any, data: Any = None) -> Any:
     if not isinstance(dtype, np.dtype) or dtype.hasobject:
         raise UnsafePickleError(f"numpy scalar of dtype {dtype!r} refused; nothing executed")
+    dtype = checked_dtype(dtype, "numpy scalar")
+    if data is not None and (not isinstance(data, bytes) or len(data) != dtype.itemsize):
+        raise UnsafePickleError(f"numpy scalar data for {dtype} refused; nothing executed")
     return _numpy_scalar(dtype, data)
 
 
 def _np_dtype(*args: Any) -> np.dtype:
-    if not args or not isinstance(args[0], str):
-        raise UnsafePickleError(f"numpy dtype{args!r} refused; nothing executed")
-    return np.dtype(*args)
+    if (
+        not args
+        or len(args) > 3
+        or not isinstance(args[0], str)
+        or not all(isinstance(a, bool) for a in args[1:])
+    ):
+        raise UnsafePickleError(f"numpy dtype{args!r:.80} refused; nothing executed")
+    dtype = checked_dtype(args[0], "numpy dtype")
+    return np.dtype(dtype, bool(args[1]) if len(args) > 1 else False, True)  # a fresh copy
 
 
 def _dill_load_type(name: Any) -> Any:
     """dill pickles builtin types by name (``'set'`` for ``_non_persistent_buffers_set``)."""
-    if isinstance(name, str) and name in _SAFE_BUILTINS:
-        return _SAFE_BUILTINS[name]
+    if isinstance(name, str) and name in CHECKED_BUILTINS:
+        return CHECKED_BUILTINS[name]
     return _stub_type("dill._dill", f"_load_type({name!r})")
 
 
@@ -262,8 +303,11 @@ def _reconstruct_persistent_obj(meta: Any) -> PersistentRecord:
     state = meta.get("state")
     if not isinstance(state, dict):
         raise ModelError(f"persistent object {meta.get('class_name')!r} has no state dict")
+    class_name = meta.get("class_name", "")
+    if not isinstance(class_name, str) or len(class_name) > 200:
+        raise ModelError("persistent object metadata has no plain class name")
     return PersistentRecord(
-        class_name=str(meta.get("class_name", "")),
+        class_name=class_name,
         state=state,
         module_src_sha256=hashlib.sha256(src_bytes).hexdigest(),
         version=int(meta.get("version", 0)),
@@ -276,12 +320,12 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
-    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "OrderedDict"): CheckedOrderedDict,
     ("numpy.core.multiarray", "_reconstruct"): _np_reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _np_reconstruct,
     ("numpy.core.multiarray", "scalar"): _np_scalar,
     ("numpy._core.multiarray", "scalar"): _np_scalar,
-    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "ndarray"): NdarrayType,
     ("numpy", "dtype"): _np_dtype,
     ("dill._dill", "_load_type"): _dill_load_type,
     ("dill._dill", "_create_array"): _dill_create_array,
@@ -317,7 +361,7 @@ class RestrictedUnpickler(pickle.Unpickler):
             return _stub_type(module, name)
         self.report.resolved.add(f"{module}.{name}")
         if module == "builtins":
-            return _SAFE_BUILTINS[name]
+            return CHECKED_BUILTINS[name]
         return _ALLOWED[(module, name)]
 
     def persistent_load(self, pid: Any) -> Any:
@@ -326,27 +370,39 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 def loads_restricted(data: bytes) -> Any:
     """Unpickle bytes through :class:`RestrictedUnpickler`."""
-    return _load(io.BytesIO(data), "<bytes>")
+    return _load(io.BytesIO(data), "<bytes>", len(data))
 
 
 def load_restricted(path: str | Path) -> Any:
     """Unpickle a file through :class:`RestrictedUnpickler`; errors name the file."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            return _load(fh, str(path))
+        size = path.stat().st_size
+        with mapped(path) as view:
+            return _load(view, str(path), size)
     except OSError as exc:
         raise ModelError(f"cannot read generator pickle {path}: {exc}") from exc
 
 
-def _load(fh: IO[bytes], where: str) -> Any:
+def _load(fh: Any, where: str, size: int) -> Any:
+    """Scan, then unpickle ``fh`` (a memory map or BytesIO of ``size`` bytes) on a budget."""
+    scan_stream(fh, size, where)
+    fh.seek(0)
     unpickler = RestrictedUnpickler(fh)
     try:
-        obj = unpickler.load()
+        with active(budget_for(size, where)):
+            obj = unpickler.load()
     except UnsafePickleError as exc:
         raise UnsafePickleError(f"{where}: {exc}") from exc
     except ModelError as exc:
         raise ModelError(f"{where}: {exc}") from exc
+    except RecursionError as exc:
+        raise UnsafePickleError(f"{where}: nesting too deep to unpickle; refused") from exc
+    except MemoryError as exc:
+        raise UnsafePickleError(
+            f"{where}: ran out of memory while unpickling (a {size}-byte file may use about "
+            "three times its size); refused"
+        ) from exc
     except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError) as exc:
         raise ModelError(f"{where} is not a readable network pickle: {exc}") from exc
     if unpickler.report.stubbed:

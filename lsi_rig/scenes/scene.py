@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lsi_rig.core.errors import SceneError
+
 
 def image_sha256(image: np.ndarray) -> str:
     """Hash of the decoded pixels (uint8 RGB, shape included), not of the file bytes, so the
@@ -29,7 +31,10 @@ class Scene:
     def __post_init__(self) -> None:
         img = np.asarray(self.image)
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f"scene {self.scene_id!r}: image must be uint8 [H, W, 3]")
+            raise SceneError(
+                f"scene {self.scene_id!r}: image must be uint8 [H, W, 3], got {img.dtype} "
+                f"{img.shape}"
+            )
         img = np.ascontiguousarray(img)
         img.setflags(write=False)
         object.__setattr__(self, "image", img)

@@ -67,8 +67,14 @@ class LazyScenes:
 
 def file_scene_source(inputs: Sequence[str | Path], *, size: int | None = 256) -> LazyScenes:
     """Scenes from image files and folders: every file is checked and hashed before capture."""
-    from lsi_rig.scenes.loading import iter_scene_paths, load_scene_file, validate_scene_paths
+    from lsi_rig.scenes.loading import (
+        check_size,
+        iter_scene_paths,
+        load_scene_file,
+        validate_scene_paths,
+    )
 
+    check_size(size)
     paths = list(iter_scene_paths(inputs))
     validate_scene_paths(paths)
     infos: list[SceneInfo] = []
@@ -84,6 +90,6 @@ def file_scene_source(inputs: Sequence[str | Path], *, size: int | None = 256) -
         infos.append(scene.info)
 
     def load(info: SceneInfo) -> Scene:
-        return load_scene_file(info.path, size=size)
+        return load_scene_file(info.path, size=size, warn=False)
 
     return LazyScenes(infos, load)

@@ -13,7 +13,6 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import lsi_rig.models.generator as generator_pkg
-import lsi_rig.storage as storage_pkg
 from lsi_rig.cli.models_cmd import register
 from lsi_rig.core.errors import ModelError, SessionError
 from lsi_rig.models.decoder import Decoder
@@ -166,48 +165,6 @@ def test_user_errors_are_clear(tmp_path: Path, ckpt_path: Path, stand_in: Path) 
     assert isinstance(result.exception, ModelError)
 
 
-class _FakeSession:
-    """Implements the agreed reader API of lsi_rig.storage (vectors, scene_ids, n_records)."""
-
-    def __init__(self, vectors: np.ndarray, scene_ids: list[str]) -> None:
-        self._vectors, self._scene_ids = vectors, scene_ids
-        self.n_records = len(scene_ids)
-        self.kinds: list[str] = []
-
-    def __enter__(self) -> _FakeSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def vectors(self, kind: str) -> np.ndarray:
-        self.kinds.append(kind)
-        return self._vectors
-
-    def scene_ids(self) -> list[str]:
-        return self._scene_ids
-
-
-def test_session_vectors_are_decoded_with_scene_ids(
-    tmp_path: Path, ckpt_path: Path, stand_in: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    vectors = np.random.default_rng(1).normal(size=(2, N)).astype(np.float32)
-    fake = _FakeSession(vectors, ["celeba/000123", "face 2"])
-    session = tmp_path / "run1.h5"
-    session.write_bytes(b"")
-    monkeypatch.setattr(storage_pkg, "open_session", lambda path: fake, raising=False)
-    out = tmp_path / "out"
-    result = _invoke(["decode", session, "--checkpoint", ckpt_path, "--generator", stand_in,
-                      "--out", out, "--tasks", "image"])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert fake.kinds == ["offset_corrected"]
-    record = json.loads((out / "run1_00001_face_2.json").read_text())
-    assert record["scene_id"] == "face 2" and record["vector_index"] == 1
-    decoder = Decoder.from_files(ckpt_path, StandInSynthesis(seed=3))
-    rec = np.asarray(Image.open(out / "run1_00000_celeba_000123_rec.png"))
-    np.testing.assert_array_equal(rec, decoder.decode(vectors[0], tasks={"image"}).image[0])
-
-
 def test_decode_with_real_pickle_and_converted_cache_agree(tmp_path: Path) -> None:
     """End to end with M1's restricted unpickler: .pkl and `models convert` cache agree."""
     ckpt = write_checkpoint(tmp_path / "small.pt", N, channels=SMALL_CHANNELS, seed=4)
@@ -229,14 +186,13 @@ def test_decode_with_real_pickle_and_converted_cache_agree(tmp_path: Path) -> No
 
 
 def test_real_session_file_is_decoded(tmp_path: Path, ckpt_path: Path, stand_in: Path) -> None:
-    from lsi_rig.storage import SessionWriter, open_session
-    from tests.storage.sample_data import make_metadata, make_record
+    """A session captured through the checkpoint's own masks decodes; scene ids and flags
+    reach the JSON."""
+    from lsi_rig.masks import load_masks
+    from lsi_rig.storage import open_session
+    from tests.decode.fakes import write_session
 
-    metadata = make_metadata(N, n_scenes=2)
-    session = tmp_path / "capture.h5"
-    with SessionWriter(session, metadata) as writer:
-        for i in range(3):
-            writer.append(make_record(i, metadata))
+    session = write_session(tmp_path / "capture.h5", load_masks(str(ckpt_path)), n_records=3)
     out = tmp_path / "out"
     result = _invoke(["decode", session, "--checkpoint", ckpt_path, "--generator", stand_in,
                       "--out", out, "--tasks", "image,attributes", "--limit", "2"])  # fmt: skip
@@ -244,10 +200,15 @@ def test_real_session_file_is_decoded(tmp_path: Path, ckpt_path: Path, stand_in:
     with open_session(session) as reader:
         vectors = reader.vectors(kind="offset_corrected")
         scene_ids = reader.scene_ids()
+        flags = reader.records_table()["flags"]
     records = sorted(out.glob("*.json"))
     assert [p.name for p in records] == [f"capture_{i:05d}_{scene_ids[i]}.json" for i in range(2)]
     decoder = Decoder.from_files(ckpt_path, StandInSynthesis(seed=3))
     expected = decoder.decode(vectors[1], tasks={"image"}).image[0]
     rec = np.asarray(Image.open(out / f"capture_00001_{scene_ids[1]}_rec.png"))
     np.testing.assert_array_equal(rec, expected)
-    assert json.loads(records[1].read_text())["scene_id"] == scene_ids[1]
+    record = json.loads(records[1].read_text())
+    assert record["scene_id"] == scene_ids[1] and record["vector_index"] == 1
+    assert record["vector_kind"] == "offset_corrected" and record["forced"] is False
+    assert record["model_mask_sha256"] == decoder.mask_sha256
+    assert len(record["record_flags"]) == bin(int(flags[1])).count("1")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 
 from lsi_rig.core.errors import ModelError
+from lsi_rig.models.generator.bounds import check_bounds, check_finite
 from lsi_rig.models.pickle_safe import PersistentRecord, is_stub, load_restricted
 
 __all__ = [
@@ -32,6 +34,14 @@ __all__ = [
 ]
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 60, 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 8
+
+
+def _short(value: Any) -> str:
+    """A bounded repr for messages: pickle values may be huge or nested beyond recursion."""
+    return _REPR.repr(value)
 
 
 @dataclass(frozen=True)
@@ -111,14 +121,14 @@ def _attr(rec: PersistentRecord, key: str, what: str, *, optional: bool = False)
     if key not in rec.state:
         if optional:
             return None
-        raise ModelError(f"{what} ({rec.class_name}) lacks attribute {key!r}")
+        raise ModelError(f"{what} ({rec.class_name}) lacks attribute {_short(key)}")
     return _plain(rec.state[key], f"{what}.{key}")
 
 
 def _int(rec: PersistentRecord, key: str, what: str) -> int:
     value = _attr(rec, key, what)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-        raise ModelError(f"{what}.{key} = {value!r} is not an integer")
+        raise ModelError(f"{what}.{key} = {_short(value)} is not an integer")
     return int(value)
 
 
@@ -127,7 +137,7 @@ def _float(rec: PersistentRecord, key: str, what: str, *, optional: bool = False
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelError(f"{what}.{key} = {value!r} is not a number")
+        raise ModelError(f"{what}.{key} = {_short(value)} is not a number")
     return float(value)
 
 
@@ -136,14 +146,14 @@ def _pair(rec: PersistentRecord, key: str, what: str) -> tuple[int, int]:
     if isinstance(value, (int, float)):
         value = [value, value]
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ModelError(f"{what}.{key} = {value!r} is not a (width, height) pair")
+        raise ModelError(f"{what}.{key} = {_short(value)} is not a (width, height) pair")
     return int(value[0]), int(value[1])
 
 
 def _child(rec: PersistentRecord, name: str, what: str) -> PersistentRecord:
     child = rec.modules().get(name)
     if not isinstance(child, PersistentRecord):
-        raise ModelError(f"{what} ({rec.class_name}) has no persistent submodule {name!r}")
+        raise ModelError(f"{what} ({rec.class_name}) has no persistent submodule {_short(name)}")
     return child
 
 
@@ -152,7 +162,7 @@ def _tensor(rec: PersistentRecord, kind: str, key: str, what: str, *, optional: 
     if value is None:
         if optional:
             return None
-        raise ModelError(f"{what} ({rec.class_name}) lacks tensor {key!r}")
+        raise ModelError(f"{what} ({rec.class_name}) lacks tensor {_short(key)}")
     if not isinstance(value, torch.Tensor):
         raise ModelError(f"{what}.{key} is a {type(value).__name__}, expected a tensor")
     return value.detach().to(torch.float32).contiguous().clone()
@@ -164,7 +174,7 @@ def _affine(rec: PersistentRecord, what: str, out: dict[str, torch.Tensor], pref
     out[f"{prefix}.affine.bias"] = _tensor(fc, "_parameters", "bias", f"{what}.affine")
     activation = _attr(fc, "activation", f"{what}.affine", optional=True)
     if activation not in (None, "linear"):
-        raise ModelError(f"{what}.affine has activation {activation!r}, expected 'linear'")
+        raise ModelError(f"{what}.affine has activation {_short(activation)}, expected 'linear'")
     return (
         _float(fc, "weight_gain", f"{what}.affine"),
         _float(fc, "bias_gain", f"{what}.affine"),
@@ -199,7 +209,7 @@ def _layer(name: str, rec: PersistentRecord, out: dict[str, torch.Tensor]) -> La
     wg, bg = _affine(rec, what, out, name)
     padding = _attr(rec, "padding", what)
     if not isinstance(padding, (list, tuple)) or len(padding) != 4:
-        raise ModelError(f"{what}.padding = {padding!r} is not [x0, x1, y0, y1]")
+        raise ModelError(f"{what}.padding = {_short(padding)} is not [x0, x1, y0, y1]")
     clamp = _float(rec, "conv_clamp", what, optional=True)
     critical = _attr(rec, "is_critically_sampled", what, optional=True)
     return LayerAttrs(
@@ -231,7 +241,9 @@ def records_from_pickle_object(obj: Any, *, key: str = "G_ema") -> GeneratorReco
     """Pick ``G_ema.synthesis`` out of an unpickled snapshot dict and check its consistency."""
     if isinstance(obj, dict):
         if key not in obj:
-            raise ModelError(f"generator pickle has no {key!r} entry (keys: {sorted(obj)})")
+            raise ModelError(
+                f"generator pickle has no {_short(key)} entry (keys: {_short(list(obj))})"
+            )
         gen = obj[key]
     else:
         gen = obj
@@ -241,10 +253,10 @@ def records_from_pickle_object(obj: Any, *, key: str = "G_ema") -> GeneratorReco
     what = "synthesis"
     names = _attr(syn, "layer_names", what)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
-        raise ModelError(f"synthesis.layer_names is not a list of names: {names!r}")
+        raise ModelError(f"synthesis.layer_names is not a list of names: {_short(names)}")
     for name in names:
         if not _NAME_RE.match(name) or name == "input":
-            raise ModelError(f"synthesis layer name {name!r} is not a plain identifier")
+            raise ModelError(f"synthesis layer name {_short(name)} is not a plain identifier")
     tensors: dict[str, torch.Tensor] = {}
     input_attrs = _input(_child(syn, "input", what), tensors)
     layers = [_layer(n, _child(syn, n, what), tensors) for n in names]
@@ -274,7 +286,9 @@ def upfirdn_out_len(n: int, taps: int, up: int, down: int, pad0: int, pad1: int)
 
 
 def check_consistency(attrs: SynthesisAttrs, tensors: dict[str, torch.Tensor]) -> None:
-    """Fail loudly when shapes, channels or sizes do not chain (corrupt or unexpected file)."""
+    """Fail loudly when shapes, channels or sizes do not chain (corrupt or unexpected file),
+    when a declared size is implausible, or when a weight is NaN/Inf."""
+    check_bounds(attrs)
     if attrs.num_ws != len(attrs.layers) + 1:
         raise ModelError(f"num_ws = {attrs.num_ws} but the network has {len(attrs.layers)} layers")
     ia = attrs.input
@@ -314,6 +328,7 @@ def check_consistency(attrs: SynthesisAttrs, tensors: dict[str, torch.Tensor]) -
         channels, size = la.out_channels, la.out_size
     if not attrs.layers[-1].is_torgb or channels != attrs.img_channels:
         raise ModelError("the last synthesis layer is not a ToRGB producing img_channels")
+    check_finite(tensors)
 
 
 def _shape(tensors: dict[str, torch.Tensor], key: str, shape: tuple[int, ...]) -> None:
@@ -341,6 +356,12 @@ def load_generator_records(path: str | Path) -> GeneratorRecords:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"generator pickle {path} does not exist; pass the ffhq256.pkl path")
-    records = records_from_pickle_object(load_restricted(path))
+    snapshot = load_restricted(path)
+    try:
+        records = records_from_pickle_object(snapshot)
+    except RecursionError as exc:
+        raise ModelError(f"{path}: the generator's structure is nested too deep; refused") from exc
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from exc
     records.provenance.update(file_provenance(path))
     return records
