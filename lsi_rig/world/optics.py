@@ -133,8 +133,9 @@ class Optics:
         sub = (np.arange(n) + 0.5) / n
         cols = np.arange(c_lo, c_hi)
         pixel_area_fraction = (pc * pr) / (sx * sy) / (n * n)
-        for start in range(r_lo, r_hi, 64):  # row chunks bound the memory of the sample grid
-            rows = np.arange(start, min(start + 64, r_hi))
+        chunk = max(1, 1024 // (n * n))  # rows per chunk: ~1 M samples x 8 arrays at most
+        for start in range(r_lo, r_hi, chunk):  # row chunks bound the memory of the sample grid
+            rows = np.arange(start, min(start + chunk, r_hi))
             shift = 0.5 * (rows % 2) if self.optics.diamond_geometry else np.zeros(rows.size)
             y = (rows[:, None] + sub[None, :]) * pr  # [R, n]
             x = (cols[None, :, None] + shift[:, None, None] + sub[None, None, :]) * pc  # [R, C, n]
