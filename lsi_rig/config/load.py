@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from lsi_rig.config.plugin_devices import PLUGIN_TAG
 from lsi_rig.config.schema import RigConfig
 from lsi_rig.config.yaml_load import MAX_RIG_BYTES, load_rig_yaml
 from lsi_rig.core.errors import ConfigError
@@ -59,12 +60,14 @@ def format_validation_error(label: str, exc: ValidationError) -> str:
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (remove it or check its spelling)"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         lines.append(f"{label}: {_format_location(loc)}: {msg}")
     return "\n".join(lines)
 
 
 # pydantic inserts the discriminator value into error locations; hide it from users.
-_UNION_TAGS = {"sim", "window", "dlpc350", "nidaqmx", "serial", "none"}
+_UNION_TAGS = {"sim", "window", "dlpc350", "nidaqmx", "serial", "none", PLUGIN_TAG}
 
 
 def parse_rig(data: Any, label: str) -> RigConfig:

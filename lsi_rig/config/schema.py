@@ -5,24 +5,15 @@ Backends are chosen here (``devices.<kind>.backend``), never by branches in the 
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import ConfigDict, Field, model_validator
 
+from lsi_rig.config.plugin_devices import DetectorChoice, DisplayChoice, DmdChoice, SyncChoice
 from lsi_rig.core.strict import StrictModel
-from lsi_rig.detector.config import NidaqmxConfig, SimDetectorConfig
-from lsi_rig.display.config import SimDisplayConfig, WindowDisplayConfig
-from lsi_rig.dmd.config import Dlpc350Config, SimDmdConfig
-from lsi_rig.sync.config import NoSyncConfig, SerialSyncConfig, SimSyncConfig
+from lsi_rig.detector.config import SimDetectorConfig
+from lsi_rig.display.config import SimDisplayConfig
+from lsi_rig.dmd.config import SimDmdConfig
+from lsi_rig.sync.config import NoSyncConfig
 from lsi_rig.world.config import WorldConfig
-
-DmdChoice = Annotated[SimDmdConfig | Dlpc350Config, Field(discriminator="backend")]
-DetectorChoice = Annotated[SimDetectorConfig | NidaqmxConfig, Field(discriminator="backend")]
-SyncChoice = Annotated[
-    NoSyncConfig | SimSyncConfig | SerialSyncConfig, Field(discriminator="backend")
-]
-DisplayChoice = Annotated[SimDisplayConfig | WindowDisplayConfig, Field(discriminator="backend")]
-
 
 #: Longest pattern exposure or period a rig file may ask for (1 s; the DLPC350 itself accepts
 #: up to 200 s, which would make one 512-mask pass last a day).

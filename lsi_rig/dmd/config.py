@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
+from lsi_rig.core.plugins import (
+    HOW_TO_REGISTER,
+    USB_BACKENDS_GROUP,
+    check_plugin_name,
+    is_registered,
+    plugin_names,
+)
 from lsi_rig.core.strict import StrictModel
 
 #: A screen by index (0-63) or by its Qt name.
@@ -87,6 +94,22 @@ class Dlpc350Config(_DmdModel):
     stop_retries: int = Field(
         5, ge=1, le=20, description="Stop/Start read-back attempts (TI GUI: 5; 1-20)"
     )
+
+    @field_validator("usb_backend")
+    @classmethod
+    def _registered_backend(cls, value: str | None) -> str | None:
+        """A plug-in *name* only: checked against installed packages' metadata, imported later
+        (and only when the rig is built)."""
+        if value is None or value == "emulator":
+            return value
+        check_plugin_name(value, group=USB_BACKENDS_GROUP)
+        if not is_registered(USB_BACKENDS_GROUP, value):
+            plugins = ", ".join(plugin_names(USB_BACKENDS_GROUP)) or "none installed"
+            raise ValueError(
+                f"no pyusb backend plug-in named '{value}' (installed: {plugins}); "
+                + HOW_TO_REGISTER.format(group=USB_BACKENDS_GROUP)
+            )
+        return value
 
 
 DmdConfig = SimDmdConfig | Dlpc350Config
