@@ -60,6 +60,7 @@ class World:
         self._patterns: LoadedPatterns | None = None
         self._timing: tuple[float, float, float] | None = None
         self._frame_period_s: float | None = None
+        self._patterns_per_frame = self.physics.dmd.patterns_per_frame
         self._runs: list[Run] = []
         self._set_counter = 0
         self._power_cache: OrderedDict[tuple[str, MirrorArea], tuple[np.ndarray, float]] = (
@@ -111,12 +112,17 @@ class World:
         sequence_period_us: float | None = None,
         mask_shape: tuple[int, int] | None = None,
         frame_period_us: float | None = None,
+        patterns_per_frame: int | None = None,
     ) -> None:
         """Load a pattern set (stops a running sequence, as the DLPC350 requires).
 
         ``frame_period_us``: video-port pattern mode — the first pattern of every frame of
-        ``dmd.patterns_per_frame`` patterns waits for the next VSYNC, so pattern i starts at
+        ``patterns_per_frame`` patterns waits for the next VSYNC, so pattern i starts at
         (i // ppf)·frame_period + (i % ppf)·period. None: patterns back to back.
+        ``patterns_per_frame``: patterns the controller takes from each video frame (the
+        DLPC350 fits fewer, longer patterns to a frame for short sequences: 4 patterns of
+        4166 µs at 60 Hz); None: ``dmd.patterns_per_frame``. It is also how far a dropped
+        frame shifts the later patterns.
 
         ``level="mask"``: bool [P, H, W] placed by :meth:`mask_geometry`. ``level="mirror"``:
         bool [P, 1140, 912] mirror states (or packed uint8 [P, 1140, 114]); the scene is
@@ -151,7 +157,9 @@ class World:
                 )
             else:
                 raise ValueError(f"level must be 'mask' or 'mirror', got {level!r}")
-            ppf = dmd.patterns_per_frame
+            ppf = dmd.patterns_per_frame if patterns_per_frame is None else int(patterns_per_frame)
+            if not 1 <= ppf <= 24:
+                raise DeviceError(f"simulated DMD: {ppf} patterns per frame is outside 1-24")
             if frame_period_us is not None:
                 if frame_period_us < ppf * period_us * (1 - 1e-12):
                     raise DeviceError(
@@ -173,6 +181,7 @@ class World:
             self._patterns = loaded
             self._timing = (exposure_us * 1e-6, period_us * 1e-6, seq_us * 1e-6)
             self._frame_period_s = None if frame_period_us is None else frame_period_us * 1e-6
+            self._patterns_per_frame = ppf
 
     def _standard_geometries(self) -> list[MaskGeometry]:
         """Geometries of the usual square mask sizes that fit the array (registration guesses)."""
@@ -212,7 +221,7 @@ class World:
                 period_s=period,
                 sequence_period_s=seq,
                 trig_high_s=min(high, exposure),
-                patterns_per_frame=dmd.patterns_per_frame,
+                patterns_per_frame=self._patterns_per_frame,
                 frame_period_s=self._frame_period_s,
                 seed=self.config.seed,
                 faults=self.physics.faults,

@@ -56,6 +56,17 @@ def decode_pass(
     return packed, pass_frames
 
 
+def patterns_per_frame(entries: list[LutEntry]) -> int:
+    """Patterns the sequencer shows from one video frame: the longest run of LUT entries
+    between buffer swaps (the last frame of a sequence may show fewer)."""
+    runs: list[int] = []
+    for e in entries:
+        if e.buffer_swap or not runs:
+            runs.append(0)
+        runs[-1] += 1
+    return max(runs, default=1)
+
+
 class WorldProjection:
     """Start/Stop of the emulated sequencer → ``world.load_patterns`` / ``start_sequence``."""
 
@@ -82,6 +93,7 @@ class WorldProjection:
             period_us=float(regs.period_us),
             sequence_period_us=pass_frames * 1e6 / hz,
             frame_period_us=1e6 / hz,
+            patterns_per_frame=patterns_per_frame(regs.lut_entries()),
         )
         self.world.start_sequence()
 
