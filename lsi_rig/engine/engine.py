@@ -24,7 +24,7 @@ from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.detector.protocol import AcquisitionRequest, DetectorReading
 from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.engine.devices import RigDevices
-from lsi_rig.engine.edges import detector_edge_flags, sync_edge_flags
+from lsi_rig.engine.edges import detector_edge_flags, gated_edge_flags, open_edge_gate
 from lsi_rig.engine.plan import CapturePlan
 from lsi_rig.engine.vector import form_vector
 
@@ -237,16 +237,14 @@ class AcquisitionEngine:
         readings: list[DetectorReading] = []
         flags = RecordFlags.NONE
         for pass_index in range(plan.averages):
-            t_reset = rig.clock.now_s()
             if rig.sync is not None:
-                self._timed(rig.sync.reset_edge_count)
+                self._timed(open_edge_gate, rig.sync, timing)
             keyed = dataclasses.replace(request, record_key=(scene_index, repeat_index, pass_index))
             self._timed(rig.detector.arm, keyed)
             reading: DetectorReading = self._timed(rig.detector.read)  # type: ignore[assignment]
             flags |= reading.flags | detector_edge_flags(reading, timing)
             if rig.sync is not None and np.all(np.isfinite(reading.samples_v)):
-                seen = int(self._timed(rig.sync.edge_count))  # type: ignore[call-overload]
-                flags |= sync_edge_flags(seen, t_reset, reading.t_start_s, timing)
+                flags |= self._timed(gated_edge_flags, rig.sync, timing, rig.clock)  # type: ignore[operator]
             readings.append(reading)
         samples = (
             readings[0].samples_v

@@ -22,7 +22,7 @@ from lsi_rig.dmd.dlpc350.link import Dlpc350Link
 from lsi_rig.dmd.dlpc350.packing import pack_frames, place_masks
 from lsi_rig.dmd.dlpc350.plan import VideoPlan, plan_video_sequence
 from lsi_rig.dmd.dlpc350.usb_transport import UsbHidTransport, resolve_usb_backend
-from lsi_rig.dmd.dlpc350.video import VideoOutput
+from lsi_rig.dmd.dlpc350.video import TeeVideoOutput, VideoOutput
 from lsi_rig.dmd.protocol import DmdStatus
 from lsi_rig.dmd.sequence import PatternSequence
 
@@ -112,6 +112,7 @@ class Dlpc350Dmd:
             patterns_per_frame=plan.patterns_per_frame,
             frames_per_sequence=plan.n_frames,
             notes=tuple(notes),
+            edges_per_pass=plan.displayed_patterns,
         )
 
     def start(self) -> None:
@@ -154,11 +155,13 @@ class Dlpc350Dmd:
 
 
 def _video_output(cfg: Dlpc350Config, ctx: BackendContext) -> VideoOutput:
+    """The emulator's video sink, a window on ``screen``, or both: a window on an emulated
+    board also feeds the emulator's HDMI input, which then sees what the window shows."""
+    sink = ctx.endpoints.get("dlpc350_video_sink")
     use_sink = cfg.video_output == "emulator" or (
         cfg.video_output == "auto" and cfg.usb_backend == "emulator"
     )
     if use_sink:
-        sink = ctx.endpoints.get("dlpc350_video_sink")
         if sink is None:
             raise ConfigError(
                 "devices.dmd: the DLPC350 video output is the emulator's, but no emulator "
@@ -167,7 +170,10 @@ def _video_output(cfg: Dlpc350Config, ctx: BackendContext) -> VideoOutput:
         return sink  # type: ignore[no-any-return]
     from lsi_rig.dmd.dlpc350.qt_window import QtVideoWindow
 
-    return QtVideoWindow(cfg.screen)
+    window = QtVideoWindow(cfg.screen)
+    if cfg.usb_backend == "emulator" and sink is not None:
+        return TeeVideoOutput(window, sink)
+    return window
 
 
 def create(cfg: Dlpc350Config, ctx: BackendContext) -> Dlpc350Dmd:
