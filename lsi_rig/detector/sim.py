@@ -92,18 +92,28 @@ class SimDetector:
         flags = RecordFlags.NONE
         trace = None
         if self.config.mode is AcquisitionMode.PER_PATTERN:
-            sampled = self.world.sample_per_pattern(t0, request.n_patterns)
+            sampled = self.world.sample_per_pattern(
+                t0, request.n_patterns, noise_key=request.record_key
+            )
             samples, edges = sampled.samples_v, sampled.edges_seen
             if sampled.timing_anomaly:
                 flags |= RecordFlags.TIMING_ANOMALY
+            if not sampled.scene_settled:
+                flags |= RecordFlags.SCENE_NOT_SETTLED
             if sampled.saturated:
                 flags |= RecordFlags.SATURATED
             elif sampled.near_saturation:
                 flags |= RecordFlags.NEAR_SATURATION
         else:
             trace = self.world.sample_trace(
-                t0, seq_s, self.config.sample_rate_hz, ("photodiode", "trig_out_1")
+                t0,
+                seq_s,
+                self.config.sample_rate_hz,
+                ("photodiode", "trig_out_1"),
+                noise_key=request.record_key,
             )
+            if not self.world.scene_settled(t0, t0 + seq_s):
+                flags |= RecordFlags.SCENE_NOT_SETTLED
             windows = segment_trace(
                 trace[0],
                 trace[1],

@@ -44,7 +44,11 @@ class MonitorConfig(PhysicalModel):
         1.0, gt=0, le=1000, description="relative (up to 1000); scales optical power"
     )
     response_time_s: float = Field(
-        0.005, ge=0, le=10, description="1/e time constant of the panel after a change (0-10 s)"
+        0.002,
+        ge=0,
+        le=10,
+        description="1/e time constant of the panel after a change (0-10 s); a change is "
+        "complete (exactly) after 23τ, so keep settle_time_s ≥ 23 × response_time_s",
     )
     settle_time_s: float = Field(
         0.05, ge=0, le=600, description="time the engine waits after an image change (0-600 s)"

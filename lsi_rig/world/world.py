@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: The official LSI image grid: the unit of :meth:`World.ideal_scale_v`.
 LSI_IMAGE_SHAPE = (256, 256)
+#: Separates the keyed noise streams from the fault streams drawn from the same seed.
+_NOISE_DOMAIN = 0x4E015E
 
 
 class World:
@@ -348,11 +350,29 @@ class World:
         return white_v * pd.transimpedance_v_per_a / (3 * h * w)
 
     # --- photodiode + DAQ ------------------------------------------------------------------
-    def sample_per_pattern(self, t_start_s: float, n_patterns: int | None = None) -> SampledPass:
+    def noise_rng(self, noise_key: tuple[int, ...] | None) -> np.random.Generator:
+        """The noise stream of one measurement: keyed by (seed, key) so that a measurement's
+        noise does not depend on what was measured before it (a resumed capture reproduces an
+        uninterrupted one); ``None`` (probe passes, readers without a key) continues the world's
+        sequential stream."""
+        if noise_key is None:
+            return self.rng
+        if any(k < 0 for k in noise_key):
+            raise ValueError(f"noise key {noise_key} must be non-negative")
+        return np.random.default_rng([self.config.seed, _NOISE_DOMAIN, *noise_key])
+
+    def sample_per_pattern(
+        self,
+        t_start_s: float,
+        n_patterns: int | None = None,
+        *,
+        noise_key: tuple[int, ...] | None = None,
+    ) -> SampledPass:
         """One sample per TRIG_OUT_1 falling edge from the pass starting at ``t_start_s``; the
-        clock is not advanced."""
+        clock is not advanced. ``noise_key``: see :meth:`noise_rng`."""
         with self._lock:
-            return self.timeline.sample_per_pattern(t_start_s, n_patterns)
+            rng = self.noise_rng(noise_key)
+            return self.timeline.sample_per_pattern(t_start_s, n_patterns, rng)
 
     def sample_trace(
         self,
@@ -360,11 +380,19 @@ class World:
         duration_s: float,
         rate_hz: float,
         channels: Sequence[str] = ("photodiode", "trig_out_1"),
+        *,
+        noise_key: tuple[int, ...] | None = None,
     ) -> np.ndarray:
         """[C, S] volts sampled at ``rate_hz`` from ``t_start_s``; channels ``photodiode``,
-        ``trig_out_1``, ``trig_out_2`` (logic 0 / 3.3 V)."""
+        ``trig_out_1``, ``trig_out_2`` (logic 0 / 3.3 V). ``noise_key``: see :meth:`noise_rng`."""
         with self._lock:
-            return self.timeline.sample_trace(t_start_s, duration_s, rate_hz, tuple(channels))
+            rng = self.noise_rng(noise_key)
+            return self.timeline.sample_trace(t_start_s, duration_s, rate_hz, tuple(channels), rng)
+
+    def scene_settled(self, t0_s: float, t1_s: float) -> bool:
+        """Whether the monitor showed only its current scene throughout [t0, t1]."""
+        with self._lock:
+            return self.monitor.settled_at(np.array([t0_s, t1_s]))
 
     def predicted_noise_v(
         self,
