@@ -71,6 +71,20 @@ class Dlpc350Config(_DmdModel):
         "the host streams the frames (docs/dlpc350.md)",
     )
     led_select: int = Field(7, ge=0, le=7, description="LED bits R=1, G=2, B=4 in the LUT")
+    led_current: tuple[
+        Annotated[int, Field(ge=0, le=255)],
+        Annotated[int, Field(ge=0, le=255)],
+        Annotated[int, Field(ge=0, le=255)],
+    ] = Field(
+        (0, 0, 0),
+        description="R, G, B LED PWM duty 0-255 (0x0B01, normal polarity), set and read back "
+        "every sequence; 0: the projection LEDs stay dark (the DMD modulates the scene light)",
+    )
+    data_channel_swap: Literal["ABC", "CAB", "BCA", "ACB", "BAC", "CBA"] = Field(
+        "ABC",
+        description="input data-channel mapping (0x1A37), set and read back every sequence; "
+        "ABC: host green/red/blue frame channels are bit planes 0-7/8-15/16-23 [U]",
+    )
     block_size: int | None = Field(
         None,
         ge=1,

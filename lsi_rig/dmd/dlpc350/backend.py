@@ -17,6 +17,8 @@ from lsi_rig.core.clock import Clock
 from lsi_rig.core.errors import ConfigError, DeviceError
 from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.config import Dlpc350Config
+from lsi_rig.dmd.dlpc350.board import BoardSettings
+from lsi_rig.dmd.dlpc350.commands import ChannelSwap
 from lsi_rig.dmd.dlpc350.driver import Dlpc350Driver
 from lsi_rig.dmd.dlpc350.link import Dlpc350Link
 from lsi_rig.dmd.dlpc350.packing import pack_frames, place_masks
@@ -42,6 +44,9 @@ class Dlpc350Dmd:
         self.video = video
         self.clock = clock
         self.plan: VideoPlan | None = None
+        self.board = BoardSettings(
+            data_channel_swap=ChannelSwap[cfg.data_channel_swap], led_current=cfg.led_current
+        )
         self._placement: dict[str, Any] = {}
         self._firmware: dict[str, str] = {}
         try:
@@ -66,6 +71,9 @@ class Dlpc350Dmd:
             "strategy": self.plan.strategy if self.plan else None,
             "video_output": self.video.describe(),
             "led_select": self.cfg.led_select,
+            "board_settings": {
+                meaning: payload.hex() for _, payload, meaning in self.board.writes()
+            },
         }
 
     def load_sequence(self, sequence: PatternSequence) -> SequenceTiming:
@@ -96,7 +104,9 @@ class Dlpc350Dmd:
         }
         frames = pack_frames(sequence.bits(), placement, plan.patterns_per_frame)
         self.video.show(frames, plan.vsync_hz)
-        self.driver.program_video_sequence(plan, video_lock_timeout_s=self.cfg.video_lock_timeout_s)
+        self.driver.program_video_sequence(
+            plan, video_lock_timeout_s=self.cfg.video_lock_timeout_s, board=self.board
+        )
         self.plan = plan
         notes = [f"exposure = period = 1/{plan.vsync_hz:g} Hz / {plan.patterns_per_frame}"]
         if plan.strategy == "frame_stream":
