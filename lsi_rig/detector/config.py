@@ -47,6 +47,13 @@ class NidaqmxGrpcConfig(_DetectorModel):
     )
     session_name: str = Field("", max_length=200)
     api_key: str | None = Field(None, max_length=200)
+    call_timeout_s: float = Field(
+        10.0,
+        ge=0.1,
+        le=600,
+        description="deadline of every RPC beyond a read's own timeout (0.1-600 s): a server "
+        "that stops answering raises DeviceTimeoutError instead of hanging",
+    )
 
 
 class NidaqmxConfig(DetectorCommon):

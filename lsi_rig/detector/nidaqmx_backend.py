@@ -84,6 +84,7 @@ class NidaqmxDetector:
                     grpc_address,
                     grpc_cfg.session_name if grpc_cfg else "",
                     grpc_cfg.api_key if grpc_cfg else None,
+                    grpc_cfg.call_timeout_s if grpc_cfg else 10.0,
                 )
             self.caps = dt.device_caps(cfg.device, self._options)
             self.sample_rate_hz = self._choose_rate()

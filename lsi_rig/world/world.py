@@ -232,16 +232,20 @@ class World:
             self.timeline.run_patterns[run.index] = self._patterns
             return run.t_start_s
 
-    def stop_sequence(self) -> None:
+    def stop_sequence(self, *, at_s: float | None = None) -> None:
+        """Stop the running sequence now, or at a later world time ``at_s`` (a fault that
+        will happen: the DMD shows patterns, and emits edges, until then)."""
         with self._lock:
             if self.sequence_running:
                 run = self._runs[-1]
                 now = self.clock.now_s()
-                self._runs[-1] = dataclasses.replace(run, t_stop_s=now)
+                t_stop = now if at_s is None else max(now, float(at_s))
+                self._runs[-1] = dataclasses.replace(run, t_stop_s=min(run.t_stop_s, t_stop))
 
     @property
     def sequence_running(self) -> bool:
-        return bool(self._runs) and math.isinf(self._runs[-1].t_stop_s)
+        """A run has started and not stopped by now (a stop scheduled later still runs)."""
+        return bool(self._runs) and self._runs[-1].t_stop_s > self.clock.now_s()
 
     @property
     def current_run(self) -> Run | None:
@@ -254,7 +258,8 @@ class World:
                 return None
             run = self._runs[-1]
             k = max(0, math.ceil((after_s - run.t_start_s) / run.sequence_period_s - 1e-9))
-            return run.pass_start(k)
+            start = run.pass_start(k)
+            return start if start < run.t_stop_s else None
 
     def trigger_edges(self, t0_s: float, t1_s: float) -> TriggerEdges:
         """TRIG_OUT_1 rising/falling and TRIG_OUT_2 rising edges in [t0, t1), faults included."""

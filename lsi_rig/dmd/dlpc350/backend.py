@@ -139,12 +139,16 @@ class Dlpc350Dmd:
         video = self.driver.video_status()
         errors = list(hw.errors)
         if not video.locked:
-            errors.append("video signal not locked")
+            errors.append(
+                "HDMI video signal not locked (the DMD shows no patterns): check the DMD "
+                "screen's cable and mode"
+            )
         return DmdStatus(
             running=main.running,
             healthy=not errors,
             video_locked=video.locked,
             errors=tuple(errors),
+            device="DLPC350 (LightCrafter 4500)",
             raw={
                 "hardware_status": hw.raw,
                 "main_status": main.raw,
