@@ -11,6 +11,9 @@ from lsi_rig.detector.protocol import AcquisitionMode
 
 #: Fastest sample rate any supported DAQ offers per channel (NI X Series: 2 MS/s; margin).
 MAX_SAMPLE_RATE_HZ = 1e7
+#: Most samples per channel one oversampled pass may take (2**24: 84 s at 200 kS/s, 128 MB for
+#: two float64 channels); a longer trace is refused before anything is allocated.
+MAX_TRACE_SAMPLES = 1 << 24
 #: A DAQmx device, channel or terminal name.
 DaqName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_/.\-]+$")]
 

@@ -15,7 +15,7 @@ import numpy as np
 from lsi_rig.core.backend_context import BackendContext
 from lsi_rig.core.errors import ConfigError, DeviceError, DeviceTimeoutError
 from lsi_rig.core.flags import RecordFlags
-from lsi_rig.detector.config import SimDetectorConfig
+from lsi_rig.detector.config import MAX_TRACE_SAMPLES, SimDetectorConfig
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
 from lsi_rig.detector.windows import segment_trace
 from lsi_rig.world import World
@@ -81,6 +81,14 @@ class SimDetector:
         clock = self.world.clock
         t0 = self.world.next_sequence_start_s(self._t_arm)
         seq_s = request.sequence_period_us * 1e-6
+        if self.config.mode is AcquisitionMode.OVERSAMPLED:
+            n_trace = round(seq_s * self.config.sample_rate_hz)
+            if n_trace > MAX_TRACE_SAMPLES:
+                raise ConfigError(
+                    f"devices.detector: an oversampled pass of {seq_s:g} s at "
+                    f"{self.config.sample_rate_hz:g} S/s is {n_trace} samples (limit "
+                    f"{MAX_TRACE_SAMPLES}); lower sample_rate_hz or the pattern exposure"
+                )
         if t0 is None or t0 + seq_s - self._t_arm > request.timeout_s:
             # like a real DAQ whose start trigger never came: nothing arrived, so raise
             clock.sleep_s(max(0.0, self._t_arm + request.timeout_s - clock.now_s()))

@@ -350,3 +350,31 @@ class TestNoScreen:
         assert len(err) == 1 and err[0].startswith("lsi-rig: error: "), err
         assert setting in err[0] and "no screen" in err[0], err[0]
         assert not out.exists()
+
+
+class TestTraceBound:
+    """Rates and exposures inside their bounds can still multiply to an absurd trace: the
+    detectors refuse it before allocating anything."""
+
+    def test_sim_detector_refuses_an_unbounded_trace(self) -> None:
+        from lsi_rig.detector.config import SimDetectorConfig
+        from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest
+        from lsi_rig.detector.sim import SimDetector
+        from lsi_rig.world import World, WorldConfig
+
+        world = World(WorldConfig.model_validate({"daq": {"max_sample_rate_hz": 1e7}}))
+        detector = SimDetector(
+            SimDetectorConfig(mode=AcquisitionMode.OVERSAMPLED, sample_rate_hz=1e7), world
+        )
+        detector.arm(AcquisitionRequest(1088, 1e6, 1e6, 1088 * 1e6, 2000.0))
+        with pytest.raises(ConfigError, match=r"10880000000 samples \(limit 16777216\)"):
+            detector.read()
+
+    def test_nidaqmx_trace_size_is_bounded(self) -> None:
+        from lsi_rig.detector.nidaqmx_backend import oversampled_samples
+        from lsi_rig.detector.protocol import AcquisitionRequest
+
+        ok = AcquisitionRequest(546, 694.0, 694.0, 23 * 16666.7, 2.0)
+        assert oversampled_samples(ok, 2e6) == round(23 * 16666.7e-6 * 2e6)
+        with pytest.raises(ConfigError, match="lower sample_rate_hz"):
+            oversampled_samples(AcquisitionRequest(1088, 1e6, 1e6, 1088e6, 2.0), 1e7)
