@@ -79,7 +79,7 @@ class Optics:
             )
             e = ndimage.gaussian_filter(e, sigma=sigma, mode="constant", truncate=4.0)
         if self.optics.vignetting > 0:
-            e = e * self._vignetting(area)
+            e *= self._vignetting(area)  # e is a fresh array: in place saves a copy per scene
         return e
 
     def power_w(self, radiance: np.ndarray, white_level: float, area: MirrorArea) -> np.ndarray:
@@ -92,7 +92,9 @@ class Optics:
             cols = slice(area.col0, area.col0 + area.width_cols)
             self._white_sum[key] = float(white[rows, cols].sum())
         scale = self.optics.white_power_w / (white_level * self._white_sum[key])
-        return self.raw_power(radiance, area) * scale
+        power = self.raw_power(radiance, area)
+        power *= scale
+        return power
 
     def _overlap_matrices(self, area: MirrorArea, shape: tuple[int, int]) -> tuple[Any, ...]:
         """(wy rows r0:r1, r0, r1, wx_even, wx_odd) of the separable registration (cached)."""
@@ -130,10 +132,10 @@ class Optics:
         if wx_odd is None:
             out[r0:r1] = (wx_even @ tmp.T).T
             return out
-        odd = np.arange(r0, r1) % 2 == 1
+        first_even = r0 % 2  # index in the band of its first even array row
         band = out[r0:r1]
-        band[~odd] = (wx_even @ tmp[~odd].T).T
-        band[odd] = (wx_odd @ tmp[odd].T).T
+        band[first_even::2] = (wx_even @ tmp[first_even::2].T).T
+        band[1 - first_even :: 2] = (wx_odd @ tmp[1 - first_even :: 2].T).T
         return out
 
     def _supersampled(self, radiance: np.ndarray, area: MirrorArea) -> np.ndarray:
