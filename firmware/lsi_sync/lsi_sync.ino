@@ -1,11 +1,13 @@
-// LSISYNC reference firmware: trigger pulse trains out, DMD TRIG_OUT_1 edges counted in.
+// LSISYNC reference firmware: trigger pulse trains out, DMD TRIG_OUT_1 edges counted in, and
+// counted per pass in a gate opened by TRIG_OUT_2 (protocol 1.1).
 //
 // Protocol: docs/sync-protocol.md (version PROTOCOL_VERSION below). The command table, error
 // codes and limits are checked against lsi_rig/sync/wire.py by tests/sync/test_firmware.py,
 // so keep the declarations below in their one-line form.
 //
-// Board: any Arduino-class board with an external interrupt on PIN_TRIG_IN (Uno/Nano: D2 or
-// D3; Leonardo/Micro, Zero, Due, RP2040, Teensy: most pins). Plain Arduino API, no libraries.
+// Board: any Arduino-class board with external interrupts on PIN_TRIG_IN and PIN_TRIG2_IN
+// (Uno/Nano: D2 and D3; Leonardo/Micro, Zero, Due, RP2040, Teensy: most pins). Plain Arduino
+// API, no libraries.
 // NOT COMPILED IN CI: this repository has no Arduino toolchain. Build with the Arduino IDE or
 // `arduino-cli compile --fqbn arduino:avr:uno firmware/lsi_sync` before the first bench day.
 //
@@ -19,12 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIRMWARE_VERSION "1.0.0"
-#define PROTOCOL_VERSION "1.0"
+#define FIRMWARE_VERSION "1.1.0"
+#define PROTOCOL_VERSION "1.1"
 #define DEVICE_NAME "LSISYNC"
 
 const uint32_t BAUD_RATE = 115200UL;
 const uint8_t PIN_TRIG_IN = 2;    // DMD TRIG_OUT_1 (check the logic level, see firmware/README.md)
+const uint8_t PIN_TRIG2_IN = 3;   // DMD TRIG_OUT_2: pass start, opens the edge gate
 const uint8_t PIN_PULSE_OUT = 8;  // pulse train output
 
 const uint32_t MAX_REQUEST_BYTES = 64UL;  // terminator included
@@ -35,6 +38,14 @@ const uint32_t MAX_PERIOD_US = 60000000UL;
 const uint32_t MIN_WIDTH_US = 10UL;
 const uint32_t MIN_GAP_US = 10UL;
 const uint32_t TAG_MODULUS = 65536UL;
+const uint32_t MIN_GATE_US = 1UL;
+const uint32_t MAX_GATE_US = 60000000UL;
+const uint32_t COINCIDENT_US = 20UL;  // TRIG_OUT_1 this close before TRIG_OUT_2: same pass start
+
+const uint8_t GATE_IDLE = 0;
+const uint8_t GATE_ARMED = 1;
+const uint8_t GATE_COUNTING = 2;
+const uint8_t GATE_DONE = 3;
 
 const uint8_t ERR_UNKNOWN_COMMAND = 1;
 const uint8_t ERR_BAD_ARGUMENT = 2;
@@ -50,6 +61,15 @@ const uint8_t MAX_ARGS = 3;
 
 volatile uint32_t edgeCount = 0;  // TRIG_OUT_1 rising edges since EDGES:RESET (wraps)
 
+// The pass gate: GATE arms it, the next TRIG_OUT_2 rising edge opens it, it closes gateWindowUs
+// later; gateEdges is then the latched count of that pass's TRIG_OUT_1 rising edges.
+volatile uint8_t gateState = GATE_IDLE;
+volatile uint32_t gateEdges = 0;
+volatile uint32_t gateOpenUs = 0;
+volatile uint32_t gateWindowUs = 0;
+volatile uint32_t lastTrig1Us = 0;
+volatile bool trig1Seen = false;
+
 bool armed = false;
 bool firing = false;
 bool pulseHigh = false;
@@ -63,7 +83,34 @@ char lineBuf[MAX_REQUEST_BYTES];
 uint8_t lineLen = 0;
 bool lineOverflow = false;
 
-void onTrigRising() { edgeCount++; }
+void closeGateIfDue(uint32_t nowUs) {
+  if (gateState == GATE_COUNTING && nowUs - gateOpenUs >= gateWindowUs) gateState = GATE_DONE;
+}
+
+void onTrigRising() {
+  uint32_t nowUs = micros();
+  edgeCount++;
+  lastTrig1Us = nowUs;
+  trig1Seen = true;
+  closeGateIfDue(nowUs);
+  if (gateState == GATE_COUNTING) gateEdges++;
+}
+
+// TRIG_OUT_1 and TRIG_OUT_2 rise together at a pass start and the two interrupts may run in
+// either order: a TRIG_OUT_1 edge just before the opening edge is the pass's first pattern.
+void onTrig2Rising() {
+  if (gateState != GATE_ARMED) return;
+  uint32_t nowUs = micros();
+  gateOpenUs = nowUs;
+  gateEdges = (trig1Seen && nowUs - lastTrig1Us <= COINCIDENT_US) ? 1 : 0;
+  gateState = GATE_COUNTING;
+}
+
+void serviceGate() {
+  noInterrupts();
+  closeGateIfDue(micros());
+  interrupts();
+}
 
 uint32_t readEdges() {
   noInterrupts();
@@ -204,6 +251,33 @@ void cmdEdgesReset(int32_t tag, const uint32_t *) {
   replyOk(tag);
 }
 
+void cmdGate(int32_t tag, const uint32_t *args) {
+  uint32_t windowUs = args[0];
+  if (windowUs < MIN_GATE_US || windowUs > MAX_GATE_US) {
+    return replyError(tag, ERR_OUT_OF_RANGE, "window_us must be 1..60000000");
+  }
+  noInterrupts();
+  gateWindowUs = windowUs;
+  gateEdges = 0;
+  gateState = GATE_ARMED;
+  interrupts();
+  replyOk(tag);
+}
+
+void cmdGateQuery(int32_t tag, const uint32_t *) {
+  noInterrupts();
+  closeGateIfDue(micros());
+  uint8_t state = gateState;
+  uint32_t edges = gateEdges;
+  interrupts();
+  beginReply(tag);
+  Serial.print("OK state=");
+  Serial.print(state);
+  Serial.print(" edges=");
+  Serial.print(edges);
+  Serial.print('\n');
+}
+
 struct CommandSpec {
   const char *name;
   uint8_t nArgs;
@@ -219,6 +293,8 @@ const CommandSpec COMMANDS[] = {
     {"STATUS?", 0, cmdStatus},
     {"EDGES?", 0, cmdEdges},
     {"EDGES:RESET", 0, cmdEdgesReset},
+    {"GATE", 1, cmdGate},
+    {"GATE?", 0, cmdGateQuery},
 };
 const uint8_t N_COMMANDS = sizeof(COMMANDS) / sizeof(COMMANDS[0]);
 
@@ -321,12 +397,15 @@ void setup() {
   pinMode(PIN_PULSE_OUT, OUTPUT);
   digitalWrite(PIN_PULSE_OUT, LOW);
   pinMode(PIN_TRIG_IN, INPUT);
+  pinMode(PIN_TRIG2_IN, INPUT);
   attachInterrupt(digitalPinToInterrupt(PIN_TRIG_IN), onTrigRising, RISING);
+  attachInterrupt(digitalPinToInterrupt(PIN_TRIG2_IN), onTrig2Rising, RISING);
   Serial.begin(BAUD_RATE);
   Serial.print("# " DEVICE_NAME " " FIRMWARE_VERSION " ready, protocol " PROTOCOL_VERSION "\n");
 }
 
 void loop() {
   servicePulses();
+  serviceGate();
   serviceSerial();
 }

@@ -12,7 +12,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from lsi_rig.config.plugin_devices import PLUGIN_TAG
 from lsi_rig.config.schema import RigConfig
+from lsi_rig.config.yaml_load import MAX_RIG_BYTES, load_rig_yaml
 from lsi_rig.core.errors import ConfigError
 
 BUILTIN_RIGS = ("sim", "sim-ideal", "emulated")
@@ -30,6 +32,11 @@ def _read_text(spec: str | Path) -> tuple[str, str]:
             f"{', '.join(BUILTIN_RIGS)})"
         )
     try:
+        if path.stat().st_size > MAX_RIG_BYTES:
+            raise ConfigError(
+                f"rig file {path}: {path.stat().st_size} bytes is far too large for a rig file "
+                f"(limit {MAX_RIG_BYTES})"
+            )
         return path.read_text(encoding="utf-8"), str(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"rig file {path}: cannot read ({exc})") from exc
@@ -53,12 +60,14 @@ def format_validation_error(label: str, exc: ValidationError) -> str:
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (remove it or check its spelling)"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         lines.append(f"{label}: {_format_location(loc)}: {msg}")
     return "\n".join(lines)
 
 
 # pydantic inserts the discriminator value into error locations; hide it from users.
-_UNION_TAGS = {"sim", "window", "dlpc350", "nidaqmx", "serial", "none"}
+_UNION_TAGS = {"sim", "window", "dlpc350", "nidaqmx", "serial", "none", PLUGIN_TAG}
 
 
 def parse_rig(data: Any, label: str) -> RigConfig:
@@ -75,13 +84,7 @@ def parse_rig(data: Any, label: str) -> RigConfig:
 def load_rig(spec: str | Path) -> RigConfig:
     """Load and validate a rig: a built-in name or a YAML path."""
     text, label = _read_text(spec)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{label}: malformed YAML{where}: {problem}") from None
+    data = load_rig_yaml(text, label)
     if data is None:
         raise ConfigError(f"{label}: file is empty")
     return parse_rig(data, label)

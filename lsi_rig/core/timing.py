@@ -15,6 +15,9 @@ class SequenceTiming:
 
     ``sequence_period_us`` is the time from one TRIG_OUT_2 (sequence start) to the next; it can
     exceed ``n_patterns * period_us`` when the mode pads to whole video frames.
+    ``edges_per_pass`` is the number of TRIG_OUT_1 pulses the DMD emits per pass: more than
+    ``n_patterns`` when it also shows padding patterns (DLPC350 ``frame_stream``: the unused
+    planes of the last frame); None: ``n_patterns``.
     """
 
     n_patterns: int
@@ -24,6 +27,7 @@ class SequenceTiming:
     patterns_per_frame: int | None = None
     frames_per_sequence: int | None = None
     notes: tuple[str, ...] = ()
+    edges_per_pass: int | None = None
 
 
 def pattern_start_offsets_s(

@@ -125,6 +125,12 @@ def translate(exc: BaseException, ctx: DaqContext) -> DeviceError:
                 f"NI gRPC Device Server at {ctx.address} is unreachable ({exc.description}): "
                 "start the server or correct devices.detector.grpc.address"
             )
+        if exc.rpc_code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return DeviceTimeoutError(
+                f"NI gRPC Device Server at {ctx.address} did not answer in time (gRPC deadline "
+                "exceeded): the server or the DAQ hangs; restart it, or raise "
+                "devices.detector.grpc.call_timeout_s"
+            )
         if exc.rpc_code == grpc.StatusCode.UNIMPLEMENTED:
             return DeviceError(
                 f"NI gRPC Device Server at {ctx.address} does not implement an operation lsi-rig "

@@ -54,7 +54,9 @@ def build_reading(
     t_start = max(det._arm_time_s, now - request.sequence_period_us * 1e-6)
     if det.cfg.mode is AcquisitionMode.PER_PATTERN:
         samples = result.data_v[0].copy()
-        edges_seen: int | None = result.samples_read
+        # a finite read of N samples cannot count pulses beyond N (padding patterns, glitches):
+        # the sync controller's gate counts them; a clock that stopped early is a missing edge
+        edges_seen: int | None = None
         if result.samples_read < request.n_patterns and flags & RecordFlags.PARTIAL_READ:
             flags |= RecordFlags.MISSING_EDGES
         trace = None
@@ -72,11 +74,7 @@ def build_reading(
             settle_guard_fraction=det.cfg.settle_guard_fraction,
         )
         samples = np.asarray(seg.samples_v, dtype=np.float64)
-        edges_seen = seg.n_windows
-        if edges_seen < request.n_patterns:
-            flags |= RecordFlags.MISSING_EDGES
-        elif edges_seen > request.n_patterns:
-            flags |= RecordFlags.EXTRA_EDGES
+        edges_seen = seg.n_windows  # compared with the pulses per pass by the engine
         trace = result.data_v if request.keep_trace else None
         photodiode = result.data_v[0]
     sat_flags, sat_message = gain_check.saturation_flags(

@@ -15,10 +15,12 @@ Imports nidaqmx: load only when the nidaqmx backend is chosen.
 
 from __future__ import annotations
 
+import collections
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 import nidaqmx
 import nidaqmx.errors
 import numpy as np
@@ -64,10 +66,44 @@ class ChunkedRead:
     error: BaseException | None = None
 
 
-def grpc_options(address: str, session_name: str, api_key: str | None) -> Any:
-    import grpc
+class _CallDetails(
+    collections.namedtuple(
+        "_CallDetails",
+        ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression"),
+    ),
+    grpc.ClientCallDetails,  # type: ignore[misc]
+):
+    """Call details with a deadline (grpc's own class cannot be instantiated)."""
 
-    channel = grpc.insecure_channel(address)
+
+class DeadlineInterceptor(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Every unary RPC gets a deadline, so a server that stops answering raises
+    DEADLINE_EXCEEDED instead of blocking forever (nidaqmx sets none). A read's deadline is its
+    own DAQmx timeout plus ``call_timeout_s``."""
+
+    def __init__(self, call_timeout_s: float) -> None:
+        self.call_timeout_s = call_timeout_s
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        read_timeout = float(getattr(request, "timeout", 0.0) or 0.0)
+        timeout = self.call_timeout_s + max(0.0, read_timeout)
+        if details.timeout is None or details.timeout > timeout:
+            details = _CallDetails(
+                details.method,
+                timeout,
+                details.metadata,
+                details.credentials,
+                getattr(details, "wait_for_ready", None),
+                getattr(details, "compression", None),
+            )
+        return continuation(details, request)
+
+
+def grpc_options(
+    address: str, session_name: str, api_key: str | None, call_timeout_s: float = 10.0
+) -> Any:
+    interceptor = DeadlineInterceptor(call_timeout_s)
+    channel = grpc.intercept_channel(grpc.insecure_channel(address), interceptor)
     kwargs: dict[str, Any] = {}
     if api_key:
         kwargs["api_key"] = api_key
@@ -89,8 +125,6 @@ def close_grpc_channel(options: Any | None) -> None:
 def _optional(read: Any, what: str) -> Any:
     """An optional attribute: None when the server/driver does not support it. An unreachable
     server or a missing driver still raises: that is not "unsupported"."""
-    import grpc
-
     try:
         return read()
     except nidaqmx.errors.RpcError as exc:

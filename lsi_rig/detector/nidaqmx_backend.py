@@ -24,7 +24,7 @@ from lsi_rig.core.clock import Clock
 from lsi_rig.core.errors import ConfigError, DeviceError
 from lsi_rig.detector import daqmx_task as dt
 from lsi_rig.detector import gain_check
-from lsi_rig.detector.config import NidaqmxConfig
+from lsi_rig.detector.config import MAX_TRACE_SAMPLES, NidaqmxConfig
 from lsi_rig.detector.daqmx_errors import DaqContext, translate
 from lsi_rig.detector.daqmx_reading import build_reading
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
@@ -84,6 +84,7 @@ class NidaqmxDetector:
                     grpc_address,
                     grpc_cfg.session_name if grpc_cfg else "",
                     grpc_cfg.api_key if grpc_cfg else None,
+                    grpc_cfg.call_timeout_s if grpc_cfg else 10.0,
                 )
             self.caps = dt.device_caps(cfg.device, self._options)
             self.sample_rate_hz = self._choose_rate()
@@ -135,8 +136,8 @@ class NidaqmxDetector:
     def arm(self, request: AcquisitionRequest) -> None:
         """Configure (if changed) and start the task; the start trigger waits for TRIG_OUT_2."""
         self._check_bandwidth(request.exposure_us)
+        key = self._key(request)  # refuses an unbounded trace before anything is allocated
         try:
-            key = self._key(request)
             if self._task is None or key != self._task_key:
                 self._close_task()
                 self._task = self._build_task(request)
@@ -256,8 +257,16 @@ class NidaqmxDetector:
 
 
 def oversampled_samples(request: AcquisitionRequest, rate_hz: float) -> int:
-    """Samples per channel covering one pass (the sequence period), as the sim detector does."""
-    return max(2, round(request.sequence_period_us * 1e-6 * rate_hz))
+    """Samples per channel covering one pass (the sequence period), as the sim detector does;
+    bounded by :data:`~lsi_rig.detector.config.MAX_TRACE_SAMPLES` (refused before allocating)."""
+    n = max(2, round(request.sequence_period_us * 1e-6 * rate_hz))
+    if n > MAX_TRACE_SAMPLES:
+        raise ConfigError(
+            f"devices.detector: an oversampled pass of {request.sequence_period_us * 1e-6:g} s "
+            f"at {rate_hz:g} S/s is {n} samples per channel (limit {MAX_TRACE_SAMPLES}); lower "
+            "sample_rate_hz or the pattern exposure, or use mode per_pattern"
+        )
+    return n
 
 
 def create(cfg: NidaqmxConfig, ctx: BackendContext) -> NidaqmxDetector:

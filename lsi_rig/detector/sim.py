@@ -15,7 +15,7 @@ import numpy as np
 from lsi_rig.core.backend_context import BackendContext
 from lsi_rig.core.errors import ConfigError, DeviceError, DeviceTimeoutError
 from lsi_rig.core.flags import RecordFlags
-from lsi_rig.detector.config import SimDetectorConfig
+from lsi_rig.detector.config import MAX_TRACE_SAMPLES, SimDetectorConfig
 from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
 from lsi_rig.detector.windows import segment_trace
 from lsi_rig.world import World
@@ -81,6 +81,14 @@ class SimDetector:
         clock = self.world.clock
         t0 = self.world.next_sequence_start_s(self._t_arm)
         seq_s = request.sequence_period_us * 1e-6
+        if self.config.mode is AcquisitionMode.OVERSAMPLED:
+            n_trace = round(seq_s * self.config.sample_rate_hz)
+            if n_trace > MAX_TRACE_SAMPLES:
+                raise ConfigError(
+                    f"devices.detector: an oversampled pass of {seq_s:g} s at "
+                    f"{self.config.sample_rate_hz:g} S/s is {n_trace} samples (limit "
+                    f"{MAX_TRACE_SAMPLES}); lower sample_rate_hz or the pattern exposure"
+                )
         if t0 is None or t0 + seq_s - self._t_arm > request.timeout_s:
             # like a real DAQ whose start trigger never came: nothing arrived, so raise
             clock.sleep_s(max(0.0, self._t_arm + request.timeout_s - clock.now_s()))
@@ -92,18 +100,28 @@ class SimDetector:
         flags = RecordFlags.NONE
         trace = None
         if self.config.mode is AcquisitionMode.PER_PATTERN:
-            sampled = self.world.sample_per_pattern(t0, request.n_patterns)
+            sampled = self.world.sample_per_pattern(
+                t0, request.n_patterns, noise_key=request.record_key
+            )
             samples, edges = sampled.samples_v, sampled.edges_seen
             if sampled.timing_anomaly:
                 flags |= RecordFlags.TIMING_ANOMALY
+            if not sampled.scene_settled:
+                flags |= RecordFlags.SCENE_NOT_SETTLED
             if sampled.saturated:
                 flags |= RecordFlags.SATURATED
             elif sampled.near_saturation:
                 flags |= RecordFlags.NEAR_SATURATION
         else:
             trace = self.world.sample_trace(
-                t0, seq_s, self.config.sample_rate_hz, ("photodiode", "trig_out_1")
+                t0,
+                seq_s,
+                self.config.sample_rate_hz,
+                ("photodiode", "trig_out_1"),
+                noise_key=request.record_key,
             )
+            if not self.world.scene_settled(t0, t0 + seq_s):
+                flags |= RecordFlags.SCENE_NOT_SETTLED
             windows = segment_trace(
                 trace[0],
                 trace[1],
@@ -115,10 +133,8 @@ class SimDetector:
             if faults is not None and faults.dropped_frame is not None:
                 flags |= RecordFlags.TIMING_ANOMALY
             flags |= self._level_flags(trace[0])
-        if edges < request.n_patterns:
-            flags |= RecordFlags.MISSING_EDGES
-        elif edges > request.n_patterns:
-            flags |= RecordFlags.EXTRA_EDGES
+        # edge counts are compared with what the DMD emits per pass (padding included) by the
+        # engine (lsi_rig.engine.edges), which knows the loaded sequence's timing
         if np.isnan(samples).any():
             flags |= RecordFlags.PARTIAL_READ
         if (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from lsi_rig.core.errors import DeviceError
 from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.sequence import PatternSequence
 
@@ -19,6 +20,15 @@ class DmdStatus:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    device: str = "DMD"
+
+    def check(self) -> DmdStatus:
+        """Raise one :class:`DeviceError` line naming the device when it is unhealthy (e.g. the
+        HDMI video lock was lost mid-capture); return ``self`` otherwise."""
+        if not self.healthy:
+            what = "; ".join(self.errors) or "unhealthy"
+            raise DeviceError(f"{self.device}: {what}")
+        return self
 
 
 @runtime_checkable

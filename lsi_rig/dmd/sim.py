@@ -86,6 +86,7 @@ class SimDmd:
             running=running,
             healthy=not self._closed,
             raw={"loaded": self._timing is not None},
+            device="simulated DMD",
         )
 
     def close(self) -> None:

@@ -1,55 +1,92 @@
 """Edge accounting: did the DMD show every pattern of a pass exactly once?
 
-Two witnesses: the detector's own count of the TRIG_OUT_1 edges it sampled on (per-pattern
-mode), and the sync controller's free-running counter, reset before the pass and read after it.
+Two witnesses, both latched per pass so that a busy computer reading them late cannot make a
+clean pass look faulty (the sequencer keeps running after the pass):
+
+* the detector's own count of the TRIG_OUT_1 pulses of the pass it sampled
+  (``DetectorReading.edges_seen``; None when its mode cannot count them);
+* the sync controller's gated counter: armed before the pass, opened by the TRIG_OUT_2 edge
+  that starts it, closed after the pass's last pattern (:func:`gate_window_us`), read after it.
+
+Both are compared with the pulses the DMD emits per pass (``SequenceTiming.edges_per_pass``,
+padding patterns included).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import logging
 
+from lsi_rig.core.clock import Clock
 from lsi_rig.core.flags import RecordFlags
-from lsi_rig.core.timing import SequenceTiming, pattern_offsets_s
+from lsi_rig.core.timing import SequenceTiming, pattern_start_offsets_s
 from lsi_rig.detector.protocol import DetectorReading
+from lsi_rig.sync.protocol import SyncController
+
+log = logging.getLogger(__name__)
+
+#: The gate closes this fraction of a pattern period after the last pattern's start: late
+#: enough to see a glitch in that pattern's pulse (an extra edge, at most 0.6 of the exposure),
+#: early enough that the next pass's first edge (one full period later) is never counted.
+GATE_TAIL = 0.8
+#: Polls of a gate still open after the read (real clocks: the read may end mid-window).
+GATE_POLLS = 20
 
 
-def expected_edges(
-    t_reset_s: float, t_pass_start_s: float, timing: SequenceTiming
-) -> tuple[int, int]:
-    """Range (low, high) of TRIG_OUT_1 rising edges a counter reset at ``t_reset_s`` has seen
-    by the end of the pass starting at ``t_pass_start_s``, for a sequencer running
-    continuously. Edges of the previous pass within a quarter period of the reset may or may
-    not have been counted (clock resolution), so they widen the range instead of raising false
-    flags."""
-    offsets = pattern_offsets_s(timing)
-    previous = t_pass_start_s - timing.sequence_period_us * 1e-6
-    tolerance = 0.25 * timing.period_us * 1e-6
-    # every pattern of the pass itself is counted; of the previous pass, those after the reset
-    low = timing.n_patterns + int(np.count_nonzero(previous + offsets >= t_reset_s + tolerance))
-    high = timing.n_patterns + int(np.count_nonzero(previous + offsets > t_reset_s - tolerance))
-    if t_pass_start_s < t_reset_s + tolerance:  # the pass's first edge may precede the reset
-        low -= int(np.count_nonzero(t_pass_start_s + offsets < t_reset_s + tolerance))
-    return low, high
+def edges_per_pass(timing: SequenceTiming) -> int:
+    """TRIG_OUT_1 pulses the DMD emits per pass (padding patterns included)."""
+    return timing.edges_per_pass or timing.n_patterns
+
+
+def gate_window_us(timing: SequenceTiming) -> float:
+    """How long the sync controller's gate stays open after the pass's TRIG_OUT_2 edge."""
+    frame_s = (
+        timing.sequence_period_us * 1e-6 / timing.frames_per_sequence
+        if timing.patterns_per_frame and timing.frames_per_sequence
+        else None
+    )
+    n = edges_per_pass(timing)
+    last = pattern_start_offsets_s(n, timing.period_us * 1e-6, timing.patterns_per_frame, frame_s)
+    return float(last[-1]) * 1e6 + GATE_TAIL * timing.period_us
+
+
+def _compare(seen: int, expected: int) -> RecordFlags:
+    if seen < expected:
+        return RecordFlags.MISSING_EDGES
+    if seen > expected:
+        return RecordFlags.EXTRA_EDGES
+    return RecordFlags.NONE
 
 
 def detector_edge_flags(reading: DetectorReading, timing: SequenceTiming) -> RecordFlags:
     """Flags from the edges the acquisition itself saw (None: the mode cannot see them)."""
     if reading.edges_seen is None:
         return RecordFlags.NONE
-    if reading.edges_seen < timing.n_patterns:
-        return RecordFlags.MISSING_EDGES
-    if reading.edges_seen > timing.n_patterns:
-        return RecordFlags.EXTRA_EDGES
-    return RecordFlags.NONE
+    return _compare(reading.edges_seen, edges_per_pass(timing))
 
 
-def sync_edge_flags(
-    seen: int, t_reset_s: float, t_pass_start_s: float, timing: SequenceTiming
-) -> RecordFlags:
-    """Flags from the sync controller's count since ``t_reset_s`` against the expected range."""
-    low, high = expected_edges(t_reset_s, t_pass_start_s, timing)
-    if seen < low:
-        return RecordFlags.MISSING_EDGES
-    if seen > high:
-        return RecordFlags.EXTRA_EDGES
-    return RecordFlags.NONE
+def open_edge_gate(sync: SyncController, timing: SequenceTiming) -> None:
+    """Arm the sync controller's pass gate before the detector is armed for the pass."""
+    if sync.has_edge_gate:
+        sync.arm_edge_gate(gate_window_us(timing))
+
+
+def gated_edge_flags(sync: SyncController, timing: SequenceTiming, clock: Clock) -> RecordFlags:
+    """Flags from the gated count of the pass just read (waits at most one gate window for a
+    gate that is still open). A gate that never opened (TRIG_OUT_2 not wired to the sync
+    controller) is a DEVICE_WARNING, not an edge fault."""
+    if not sync.has_edge_gate:
+        return RecordFlags.NONE
+    gate = sync.edge_gate()
+    step_s = gate_window_us(timing) * 1e-6 / GATE_POLLS
+    for _ in range(GATE_POLLS):
+        if gate.done:
+            break
+        clock.sleep_s(step_s)
+        gate = sync.edge_gate()
+    if not gate.done:
+        log.warning(
+            "sync controller's edge gate is '%s' after the pass (is TRIG_OUT_2 wired to it?)",
+            gate.state,
+        )
+        return RecordFlags.DEVICE_WARNING
+    return _compare(gate.edges, edges_per_pass(timing))

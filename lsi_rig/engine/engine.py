@@ -25,7 +25,7 @@ from lsi_rig.detector.protocol import AcquisitionRequest, DetectorReading
 from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.engine.control import Phase, RunControl
 from lsi_rig.engine.devices import RigDevices
-from lsi_rig.engine.edges import detector_edge_flags, sync_edge_flags
+from lsi_rig.engine.edges import detector_edge_flags, gated_edge_flags, open_edge_gate
 from lsi_rig.engine.plan import CapturePlan
 from lsi_rig.engine.policy import ErrorPolicy
 from lsi_rig.engine.results import Progress, RecordKey, RecordSink, RunSummary
@@ -158,16 +158,14 @@ class AcquisitionEngine:
         for pass_index in range(plan.averages):
             if self.control.checkpoint(Phase.IN_RECORD):
                 raise RestartRecord
-            t_reset = rig.clock.now_s()
             if rig.sync is not None:
-                self._timed(rig.sync.reset_edge_count)
+                self._timed(open_edge_gate, rig.sync, timing)
             keyed = dataclasses.replace(request, record_key=(scene_index, repeat_index, pass_index))
             self._timed(rig.detector.arm, keyed)
             reading: DetectorReading = self._timed(rig.detector.read)  # type: ignore[assignment]
             flags |= reading.flags | detector_edge_flags(reading, timing)
             if rig.sync is not None and np.all(np.isfinite(reading.samples_v)):
-                seen = int(self._timed(rig.sync.edge_count))  # type: ignore[call-overload]
-                flags |= sync_edge_flags(seen, t_reset, reading.t_start_s, timing)
+                flags |= self._timed(gated_edge_flags, rig.sync, timing, rig.clock)  # type: ignore[operator]
             readings.append(reading)
         samples = (
             readings[0].samples_v

@@ -15,7 +15,8 @@ from lsi_rig.dmd.protocol import Dmd, DmdStatus
 
 
 def status_problem(status: DmdStatus) -> str | None:
-    """One line saying what is wrong with the DMD, or None when it is fit to measure."""
+    """One line naming the device and what is wrong with it, or None when it is fit to
+    measure (the errors the controller decodes, a lost video lock, a stopped sequencer)."""
     problems = list(status.errors)
     if status.video_locked is False:
         problems.append("HDMI video input not locked (check the cable and the output window)")
@@ -23,7 +24,7 @@ def status_problem(status: DmdStatus) -> str | None:
         problems.append("the pattern sequence is not running")
     if not status.healthy and not problems:
         problems.append("controller reports an unhealthy state")
-    return "; ".join(problems) if problems else None
+    return f"{status.device}: {'; '.join(problems)}" if problems else None
 
 
 class HealthWatch:

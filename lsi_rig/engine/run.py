@@ -193,7 +193,7 @@ class CaptureRun:
         self._progress(self.written, scene_id, record.repeat_index, record)
         if problem is not None:
             raise DeviceError(
-                f"DMD: {problem}; record {record.scene_index}/{record.repeat_index} kept, "
+                f"{problem}; record {record.scene_index}/{record.repeat_index} kept, "
                 "flagged DEVICE_WARNING"
             )
 
@@ -202,7 +202,7 @@ class CaptureRun:
             return None
         problem = self.health.check()
         if problem is not None and record is None:
-            raise DeviceError(f"DMD: {problem}")
+            raise DeviceError(problem)
         return problem
 
     def _progress(

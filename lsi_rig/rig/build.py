@@ -34,6 +34,10 @@ class Rig:
     sync: SyncController | None
     world: Any | None = None
     _closers: list[Any] = field(default_factory=list, repr=False)
+    #: running protocol emulators by config name (``dlpc350_usb``: the DLPC350 emulator,
+    #: ``daq_grpc``: the NI gRPC double, ``sync_pty``: the serial sync emulator); tests inject
+    #: device faults through them
+    emulators: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def describe(self) -> dict[str, dict[str, Any]]:
         out = {
@@ -77,12 +81,14 @@ def build_rig(config: RigConfig) -> Rig:
         clock = WallClock()
     ctx = BackendContext(rig=config, clock=clock, world=world)
     closers: list[Any] = []
+    emulators: dict[str, Any] = {}
     built: dict[str, Any] = {}
     try:
         if config.emulators is not None:
             from lsi_rig.rig.emulators import start_emulators
 
-            closers.extend(start_emulators(config, ctx))
+            emulators = start_emulators(config, ctx)
+            closers.extend(emulators.values())
         for kind in ("display", "dmd", "detector", "sync"):
             section = getattr(config.devices, kind)
             if section.backend == "none":
@@ -104,4 +110,5 @@ def build_rig(config: RigConfig) -> Rig:
         sync=built["sync"],
         world=world,
         _closers=closers,
+        emulators=emulators,
     )

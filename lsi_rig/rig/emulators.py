@@ -14,20 +14,21 @@ from lsi_rig.core.backend_context import BackendContext
 from lsi_rig.core.errors import ConfigError
 
 
-def start_emulators(config: RigConfig, ctx: BackendContext) -> list[Any]:
-    """Start emulators; return their handles (each has ``close()``), in start order."""
+def start_emulators(config: RigConfig, ctx: BackendContext) -> dict[str, Any]:
+    """Start emulators; return their handles (each has ``close()``) by their config name
+    (``dlpc350_usb``, ``daq_grpc``, ``sync_pty``), in start order."""
     wanted = config.emulators
     if wanted is None:
-        return []
+        return {}
     if ctx.world is None:
         raise ConfigError("emulators need the rig's 'world' section")
-    handles: list[Any] = []
+    handles: dict[str, Any] = {}
     try:
         if wanted.dlpc350_usb:
             from lsi_rig.dmd.dlpc350.emulator import start_emulator
 
             dmd = start_emulator(ctx.world)
-            handles.append(dmd)
+            handles["dlpc350_usb"] = dmd
             ctx.endpoints["dlpc350_usb_backend"] = dmd.usb_backend
             ctx.endpoints["dlpc350_video_sink"] = dmd.video_sink
         if wanted.daq_grpc:
@@ -36,16 +37,16 @@ def start_emulators(config: RigConfig, ctx: BackendContext) -> list[Any]:
             detector = config.devices.detector
             wiring = Wiring.for_config(detector) if detector.backend == "nidaqmx" else None
             daq = start_server(ctx.world, address="127.0.0.1:0", wiring=wiring)
-            handles.append(daq)
+            handles["daq_grpc"] = daq
             ctx.endpoints["daq_grpc_address"] = daq.address
         if wanted.sync_pty:
             from lsi_rig.sync.emulator import start_pty_emulator
 
             sync = start_pty_emulator(ctx.world)
-            handles.append(sync)
+            handles["sync_pty"] = sync
             ctx.endpoints["sync_port"] = sync.port
     except BaseException:
-        for handle in reversed(handles):
+        for handle in reversed(list(handles.values())):
             with contextlib.suppress(Exception):
                 handle.close()
         raise

@@ -22,25 +22,29 @@ from enum import StrEnum
 from typing import Any
 
 from lsi_rig.sync.wire import (
+    COINCIDENT_US,
     MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
     TAG_MODULUS,
     UINT32_MODULUS,
     Command,
     ErrorCode,
+    GateState,
     Identity,
     LineFramer,
     Reply,
     Request,
     RequestError,
+    check_gate,
     check_pulse_train,
+    format_gate,
     format_status,
     parse_request,
 )
 
 log = logging.getLogger(__name__)
 
-EMULATOR_FIRMWARE_VERSION = "emulator-1.0.0"
+EMULATOR_FIRMWARE_VERSION = "emulator-1.1.0"
 
 
 class FaultKind(StrEnum):
@@ -73,6 +77,36 @@ class SyncDeviceModel:
         self._armed = False
         self._train: tuple[int, int, int] = (0, 0, 0)
         self._fire_t: float | None = None
+        self._gate_arm_t: float | None = None
+        self._gate_window_s = 0.0
+        self._gate_open_t: float | None = None
+
+    def _rising_count(self, t0: float, t1: float) -> int:
+        if t1 <= t0:
+            return 0
+        count = getattr(self.world, "trigger_edge_count", None)
+        if count is not None:  # same number without materialising the edge times
+            return int(count(t0, t1))
+        return len(self.world.trigger_edges(t0, t1).trig1_rising_s)
+
+    def gate(self) -> tuple[GateState, int]:
+        """The firmware's gate: opened by the first TRIG_OUT_2 rising edge after ``GATE``,
+        counting TRIG_OUT_1 rising edges (one coinciding with the opening edge included) until
+        the window has passed; then latched."""
+        if self._gate_arm_t is None:
+            return GateState.IDLE, 0
+        now = self.world.clock.now_s()
+        if self._gate_open_t is None:
+            t_arm = self._gate_arm_t - 1e-9  # an edge at the arming instant opens the gate
+            starts = self.world.trigger_edges(t_arm, max(now, t_arm) + 1e-9).trig2_rising_s
+            starts = starts[starts >= t_arm]
+            if starts.size == 0:
+                return GateState.ARMED, 0
+            self._gate_open_t = float(starts[0])
+        t_open = self._gate_open_t
+        t_close = t_open + self._gate_window_s
+        edges = self._rising_count(t_open - COINCIDENT_US * 1e-6, min(now + 1e-9, t_close))
+        return (GateState.DONE if now >= t_close else GateState.COUNTING), edges
 
     def edge_count(self) -> int:
         """Rising TRIG_OUT_1 edges in [last reset, now), added incrementally (uint32, wraps)."""
@@ -130,6 +164,16 @@ class SyncDeviceModel:
             payload = str(self.edge_count())
         elif cmd is Command.EDGES_RESET:
             self._edges, self._edges_t = 0, self.world.clock.now_s()
+        elif cmd is Command.GATE:
+            try:
+                check_gate(*request.args)
+            except RequestError as exc:
+                return Reply.error(exc.code, exc.text, tag)
+            self._gate_arm_t = self.world.clock.now_s()
+            self._gate_window_s = request.args[0] * 1e-6
+            self._gate_open_t = None
+        elif cmd is Command.GATE_QUERY:
+            payload = format_gate(*self.gate())
         return Reply(ok=True, payload=payload, tag=tag)
 
 

@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 from lsi_rig.core.backend_context import BackendContext
 from lsi_rig.core.errors import ConfigError, DeviceError, DeviceNotFoundError, DeviceTimeoutError
 from lsi_rig.sync.config import SerialSyncConfig
-from lsi_rig.sync.protocol import SyncStatus
+from lsi_rig.sync.protocol import EdgeGate, SyncStatus
 from lsi_rig.sync.wire import (
+    GATE_SINCE,
     IDEMPOTENT,
     MAX_REPLY_BYTES,
     PROTOCOL_VERSION,
@@ -35,9 +36,11 @@ from lsi_rig.sync.wire import (
     SyncCommandError,
     SyncDisconnectedError,
     SyncProtocolError,
+    check_gate,
     check_pulse_train,
     is_compatible,
     parse_count,
+    parse_gate,
     parse_identity,
     parse_reply,
     parse_status,
@@ -119,6 +122,15 @@ class SerialSync:
             self.close()
             raise
         log.info("sync controller on %s: %s", port, self.identity)
+        if not self.has_edge_gate:
+            log.warning(
+                "sync controller on %s speaks protocol %d.%d: no pass-gated edge counter, so "
+                "its edges are not checked; flash firmware/lsi_sync/lsi_sync.ino (protocol "
+                "%d.%d) from this lsi-rig version",
+                port,
+                *self.identity.protocol_version,
+                *GATE_SINCE,
+            )
 
     # --- SyncController -------------------------------------------------------------------
 
@@ -172,6 +184,37 @@ class SerialSync:
 
     def reset_edge_count(self) -> None:
         self._transact(Command.EDGES_RESET)
+
+    @property
+    def has_edge_gate(self) -> bool:
+        return self.identity.protocol_version >= GATE_SINCE
+
+    def arm_edge_gate(self, window_us: float) -> None:
+        self._need_gate("GATE")
+        window = round(window_us)
+        try:
+            check_gate(window)
+        except RequestError as exc:
+            raise SyncCommandError(
+                f"sync controller on {self.port}: GATE {window_us:g} rejected: {exc.text}",
+                int(exc.code),
+            ) from None
+        self._transact(Command.GATE, (window,))
+
+    def edge_gate(self) -> EdgeGate:
+        self._need_gate("GATE?")
+        state, edges = self._request(Command.GATE_QUERY, (), parse_gate)
+        return EdgeGate(state.name.lower(), edges)
+
+    def _need_gate(self, command: str) -> None:
+        if not self.has_edge_gate:
+            raise DeviceError(
+                f"sync controller on {self.port} speaks protocol {{}}.{{}}".format(
+                    *self.identity.protocol_version
+                )
+                + f" and has no {command}; flash firmware/lsi_sync/lsi_sync.ino from this "
+                "lsi-rig version"
+            )
 
     def close(self) -> None:
         ser, self._ser = getattr(self, "_ser", None), None

@@ -8,7 +8,8 @@ from typing import Any
 from lsi_rig.core.backend_context import BackendContext
 from lsi_rig.core.errors import ConfigError, DeviceError
 from lsi_rig.sync.config import SimSyncConfig
-from lsi_rig.sync.protocol import SyncStatus
+from lsi_rig.sync.protocol import EdgeGate, SyncStatus
+from lsi_rig.sync.wire import COINCIDENT_US
 from lsi_rig.world import World
 
 IDENTITY = "lsi-rig sim sync 1"
@@ -22,6 +23,7 @@ class SimSync:
         self._reset_s = world.clock.now_s()
         self._train: tuple[int, float, float] | None = None  # n, period_s, width_s
         self._fired_s: float | None = None
+        self._gate: tuple[float, float] | None = None  # armed at (s), window (s)
 
     def describe(self) -> dict[str, Any]:
         return {"model": "sync controller (simulated)", "identity": IDENTITY}
@@ -70,6 +72,30 @@ class SimSync:
 
     def reset_edge_count(self) -> None:
         self._reset_s = self.world.clock.now_s()
+
+    @property
+    def has_edge_gate(self) -> bool:
+        return True
+
+    def arm_edge_gate(self, window_us: float) -> None:
+        if not 0 < window_us <= 60e6:
+            raise DeviceError(f"sim sync: gate window {window_us} µs is outside 0-60 s")
+        self._gate = (self.world.clock.now_s(), window_us * 1e-6)
+
+    def edge_gate(self) -> EdgeGate:
+        """Opened by the pass start the detector also triggers on (the next TRIG_OUT_2 rising
+        edge after arming), counting TRIG_OUT_1 rising edges for the window."""
+        if self._gate is None:
+            return EdgeGate("idle", 0)
+        t_arm, window = self._gate
+        now = self.world.clock.now_s()
+        t_open = self.world.next_sequence_start_s(t_arm)
+        if t_open is None or t_open > now:
+            return EdgeGate("armed", 0)
+        t_close = t_open + window
+        t_end = min(now + 1e-9, t_close)  # an edge at "now" has happened
+        edges = self.world.trigger_edge_count(t_open - COINCIDENT_US * 1e-6, t_end)
+        return EdgeGate("done" if now >= t_close else "counting", edges)
 
     def close(self) -> None:
         self.abort()

@@ -15,8 +15,11 @@ from enum import IntEnum, StrEnum
 
 from lsi_rig.core.errors import DeviceError
 
-PROTOCOL_VERSION: tuple[int, int] = (1, 0)
-"""(major, minor). Same major = compatible; a minor release only adds commands/status keys."""
+PROTOCOL_VERSION: tuple[int, int] = (1, 1)
+"""(major, minor). Same major = compatible; a minor release only adds commands/status keys.
+1.1 added the pass-gated edge counter (``GATE``, ``GATE?``)."""
+GATE_SINCE: tuple[int, int] = (1, 1)
+"""First protocol version with the gated edge counter."""
 DEVICE_NAME = "LSISYNC"
 MAX_REQUEST_BYTES = 64
 """Longest request line the device accepts, terminator included (firmware buffer size)."""
@@ -34,6 +37,12 @@ MAX_PERIOD_US = 60_000_000
 MIN_WIDTH_US = 10
 MIN_GAP_US = 10
 """Shortest low time between pulses (period_us - width_us)."""
+MIN_GATE_US = 1
+MAX_GATE_US = 60_000_000
+"""Gate windows: 1 µs to 60 s (a 1088-pattern pass at 60 Hz lasts 0.75 s)."""
+COINCIDENT_US = 20
+"""A TRIG_OUT_1 rising edge at most this long before the TRIG_OUT_2 edge that opens a gate is
+the pass's first pattern (both rise together at a pass start; ISR order is arbitrary)."""
 
 
 class Command(StrEnum):
@@ -46,10 +55,14 @@ class Command(StrEnum):
     STATUS = "STATUS?"
     EDGES = "EDGES?"
     EDGES_RESET = "EDGES:RESET"
+    GATE = "GATE"
+    GATE_QUERY = "GATE?"
 
 
-ARGUMENT_COUNT: dict[Command, int] = {c: 0 for c in Command} | {Command.ARM: 3}
-IDEMPOTENT: frozenset[Command] = frozenset({Command.IDN, Command.STATUS, Command.EDGES})
+ARGUMENT_COUNT: dict[Command, int] = {c: 0 for c in Command} | {Command.ARM: 3, Command.GATE: 1}
+IDEMPOTENT: frozenset[Command] = frozenset(
+    {Command.IDN, Command.STATUS, Command.EDGES, Command.GATE_QUERY}
+)
 """Queries that may be re-sent after a timeout or a garbled reply; commands never are."""
 
 
@@ -280,6 +293,48 @@ def parse_status(payload: str) -> dict[str, int]:
     if missing:
         raise SyncProtocolError(f"STATUS? answered {payload!r}: missing {', '.join(missing)}")
     return fields
+
+
+GATE_KEYS = ("state", "edges")
+
+
+class GateState(IntEnum):
+    """Where the pass-gated edge counter is (``GATE?`` ``state=``)."""
+
+    IDLE = 0  # never armed since power-up
+    ARMED = 1  # waiting for the next TRIG_OUT_2 rising edge
+    COUNTING = 2  # open: counting TRIG_OUT_1 rising edges
+    DONE = 3  # closed after the window: ``edges`` is the pass's latched count
+
+
+def format_gate(state: GateState, edges: int) -> str:
+    return f"state={int(state)} edges={edges}"
+
+
+def parse_gate(payload: str) -> tuple[GateState, int]:
+    """``state=<0-3> edges=<n>`` (extra keys of a later minor version are ignored)."""
+    fields: dict[str, int] = {}
+    for word in payload.split():
+        key, sep, value = word.partition("=")
+        if not sep or not _UINT.fullmatch(value):
+            raise SyncProtocolError(f"GATE? answered {payload!r}: {word!r} is not key=uint")
+        fields[key] = int(value)
+    missing = [k for k in GATE_KEYS if k not in fields]
+    if missing:
+        raise SyncProtocolError(f"GATE? answered {payload!r}: missing {', '.join(missing)}")
+    try:
+        state = GateState(fields["state"])
+    except ValueError:
+        raise SyncProtocolError(f"GATE? answered {payload!r}: unknown state") from None
+    return state, fields["edges"]
+
+
+def check_gate(window_us: int) -> None:
+    """Raise :class:`RequestError` (OUT_OF_RANGE) unless the gate window is within limits."""
+    if not MIN_GATE_US <= window_us <= MAX_GATE_US:
+        raise RequestError(
+            ErrorCode.OUT_OF_RANGE, f"window_us must be {MIN_GATE_US}..{MAX_GATE_US}"
+        )
 
 
 def parse_count(payload: str) -> int:

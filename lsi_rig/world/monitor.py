@@ -17,8 +17,13 @@ import numpy as np
 from lsi_rig.core.errors import SceneError
 from lsi_rig.world.config import MonitorConfig
 
-#: Exponential factors below this are treated as fully settled (history is pruned).
-_SETTLED = 1e-15
+#: Exponential factors below this are exactly zero: the change is complete and the scene before
+#: it no longer contributes at all (it is pruned from the history). 1e-10 is far below float32
+#: resolution (6e-8) and a 16-bit DAQ step, so a settled scene's samples are bit for bit the same
+#: whatever was shown before it. With τ = 2 ms a change is complete after 46 ms (< the 50 ms
+#: settle time of the built-in rigs).
+SETTLED_FRACTION = 1e-10
+_SETTLED = SETTLED_FRACTION
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +107,9 @@ class Monitor:
             if tau == 0:
                 fracs.append(np.where(age >= 0, 0.0, 1.0))
             else:
-                fracs.append(np.where(age >= 0, np.exp(-np.maximum(age, 0) / tau), 1.0))
+                left = np.exp(-np.maximum(age, 0) / tau)
+                left[left < _SETTLED] = 0.0  # complete: the old scene is gone, exactly
+                fracs.append(np.where(age >= 0, left, 1.0))
         fracs.append(np.ones_like(times))
         scenes: list[ShownScene | None] = [None, *self.history]
         out: list[tuple[ShownScene | None, np.ndarray]] = []
@@ -111,3 +118,8 @@ class Monitor:
             if np.any(w != 0):
                 out.append((shown, w))
         return out
+
+    def settled_at(self, times_s: np.ndarray) -> bool:
+        """Whether only the scene on screen contributes at every one of ``times_s`` (the last
+        change is complete: no trace of what was shown before, nor of the dark start)."""
+        return len(self.weights_at(times_s)) <= 1

@@ -14,6 +14,7 @@ delivers ``white_power_w`` watts to the detector.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy import ndimage, sparse
@@ -51,6 +52,10 @@ class Optics:
         self.optics = optics
         self.dmd = dmd
         self._white_sum: dict[tuple[MirrorArea, tuple[int, int]], float] = {}
+        # per-geometry constants, cached: every new scene reuses them (a capture of thousands
+        # of scenes would otherwise rebuild them per scene)
+        self._overlaps: dict[tuple[MirrorArea, tuple[int, int]], tuple[Any, ...]] = {}
+        self._vignette: dict[MirrorArea, np.ndarray] = {}
 
     def _scene_frame(self, area: MirrorArea, shape: tuple[int, int]) -> tuple[float, ...]:
         """Scene centre (x, y) and pixel size (sx, sy) on the DMD plane, µm."""
@@ -74,7 +79,7 @@ class Optics:
             )
             e = ndimage.gaussian_filter(e, sigma=sigma, mode="constant", truncate=4.0)
         if self.optics.vignetting > 0:
-            e = e * self._vignetting(area)
+            e *= self._vignetting(area)  # e is a fresh array: in place saves a copy per scene
         return e
 
     def power_w(self, radiance: np.ndarray, white_level: float, area: MirrorArea) -> np.ndarray:
@@ -87,10 +92,17 @@ class Optics:
             cols = slice(area.col0, area.col0 + area.width_cols)
             self._white_sum[key] = float(white[rows, cols].sum())
         scale = self.optics.white_power_w / (white_level * self._white_sum[key])
-        return self.raw_power(radiance, area) * scale
+        power = self.raw_power(radiance, area)
+        power *= scale
+        return power
 
-    def _separable(self, radiance: np.ndarray, area: MirrorArea) -> np.ndarray:
-        h, w = radiance.shape
+    def _overlap_matrices(self, area: MirrorArea, shape: tuple[int, int]) -> tuple[Any, ...]:
+        """(wy rows r0:r1, r0, r1, wx_even, wx_odd) of the separable registration (cached)."""
+        key = (area, shape)
+        hit = self._overlaps.get(key)
+        if hit is not None:
+            return hit
+        h, w = shape
         cx, cy, sx, sy = self._scene_frame(area, (h, w))
         pc, pr = self.dmd.column_pitch_um, self.dmd.row_pitch_um
         px_edges = cx - sx * w / 2 + sx * np.arange(w + 1)
@@ -98,20 +110,32 @@ class Optics:
         wy = overlap_matrix(pr * np.arange(self.dmd.rows + 1), py_edges, sy)
         col_edges = pc * np.arange(self.dmd.columns + 1, dtype=np.float64)
         wx_even = overlap_matrix(col_edges, px_edges, sx)
-        out = np.zeros((self.dmd.rows, self.dmd.columns))
+        wx_odd = (
+            overlap_matrix(col_edges + pc / 2, px_edges, sx)
+            if self.optics.diamond_geometry
+            else None
+        )
         lit = np.flatnonzero(np.diff(wy.indptr))
-        if lit.size == 0:
+        r0, r1 = (int(lit[0]), int(lit[-1]) + 1) if lit.size else (0, 0)
+        hit = (wy[r0:r1], r0, r1, wx_even, wx_odd)
+        if len(self._overlaps) >= 8:
+            self._overlaps.pop(next(iter(self._overlaps)))
+        self._overlaps[key] = hit
+        return hit
+
+    def _separable(self, radiance: np.ndarray, area: MirrorArea) -> np.ndarray:
+        wy, r0, r1, wx_even, wx_odd = self._overlap_matrices(area, radiance.shape)
+        out = np.zeros((self.dmd.rows, self.dmd.columns))
+        if r1 == r0:
             return out
-        r0, r1 = int(lit[0]), int(lit[-1]) + 1
-        tmp = wy[r0:r1] @ radiance  # [rows, w] dense
-        if not self.optics.diamond_geometry:
+        tmp = wy @ radiance  # [rows, w] dense
+        if wx_odd is None:
             out[r0:r1] = (wx_even @ tmp.T).T
             return out
-        wx_odd = overlap_matrix(col_edges + pc / 2, px_edges, sx)
-        odd = np.arange(r0, r1) % 2 == 1
+        first_even = r0 % 2  # index in the band of its first even array row
         band = out[r0:r1]
-        band[~odd] = (wx_even @ tmp[~odd].T).T
-        band[odd] = (wx_odd @ tmp[odd].T).T
+        band[first_even::2] = (wx_even @ tmp[first_even::2].T).T
+        band[1 - first_even :: 2] = (wx_odd @ tmp[1 - first_even :: 2].T).T
         return out
 
     def _supersampled(self, radiance: np.ndarray, area: MirrorArea) -> np.ndarray:
@@ -133,8 +157,9 @@ class Optics:
         sub = (np.arange(n) + 0.5) / n
         cols = np.arange(c_lo, c_hi)
         pixel_area_fraction = (pc * pr) / (sx * sy) / (n * n)
-        for start in range(r_lo, r_hi, 64):  # row chunks bound the memory of the sample grid
-            rows = np.arange(start, min(start + 64, r_hi))
+        chunk = max(1, 1024 // (n * n))  # rows per chunk: ~1 M samples x 8 arrays at most
+        for start in range(r_lo, r_hi, chunk):  # row chunks bound the memory of the sample grid
+            rows = np.arange(start, min(start + chunk, r_hi))
             shift = 0.5 * (rows % 2) if self.optics.diamond_geometry else np.zeros(rows.size)
             y = (rows[:, None] + sub[None, :]) * pr  # [R, n]
             x = (cols[None, :, None] + shift[:, None, None] + sub[None, None, :]) * pc  # [R, C, n]
@@ -150,7 +175,17 @@ class Optics:
         return out
 
     def _vignetting(self, area: MirrorArea) -> np.ndarray:
-        """``1 − a·r²/r_corner²`` about the mask-area centre, r_corner to its corner."""
+        """``1 − a·r²/r_corner²`` about the mask-area centre, r_corner to its corner (cached)."""
+        hit = self._vignette.get(area)
+        if hit is None:
+            hit = self._vignetting_map(area)
+            hit.setflags(write=False)
+            if len(self._vignette) >= 8:
+                self._vignette.pop(next(iter(self._vignette)))
+            self._vignette[area] = hit
+        return hit
+
+    def _vignetting_map(self, area: MirrorArea) -> np.ndarray:
         pc, pr = self.dmd.column_pitch_um, self.dmd.row_pitch_um
         cx = (area.col0 + area.width_cols / 2) * pc
         cy = (area.row0 + area.height_rows / 2) * pr

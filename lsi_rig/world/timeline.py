@@ -128,7 +128,9 @@ class Timeline:
                 return run, k
         return None
 
-    def sample_per_pattern(self, t_start_s: float, n_patterns: int | None) -> SampledPass:
+    def sample_per_pattern(
+        self, t_start_s: float, n_patterns: int | None, rng: np.random.Generator
+    ) -> SampledPass:
         w = self.world
         found = self.find_pass(t_start_s)
         if found is None:
@@ -148,15 +150,21 @@ class Timeline:
             kk += 1
         times = np.concatenate(falling)[:n] if falling else np.zeros(0)
         clean = self.clean_output_v(times)
-        noisy = w.photodiode.add_noise(clean, w.rng)
+        noisy = w.photodiode.add_noise(clean, rng)
         values, saturated, near = w.photodiode.digitise(noisy)
         samples = np.full(n, np.nan)
         samples[: values.size] = values
         anomaly = run.faults_for(k).dropped_frame is not None
-        return SampledPass(samples, edges_seen, saturated, near, anomaly)
+        settled = w.monitor.settled_at(times)
+        return SampledPass(samples, edges_seen, saturated, near, anomaly, settled)
 
     def sample_trace(
-        self, t_start_s: float, duration_s: float, rate_hz: float, channels: tuple[str, ...]
+        self,
+        t_start_s: float,
+        duration_s: float,
+        rate_hz: float,
+        channels: tuple[str, ...],
+        rng: np.random.Generator,
     ) -> np.ndarray:
         w = self.world
         if rate_hz <= 0 or duration_s < 0:
@@ -166,7 +174,7 @@ class Timeline:
         out = np.zeros((len(channels), n))
         for c, name in enumerate(channels):
             if name == "photodiode":
-                noisy = w.photodiode.add_noise(self.clean_output_v(times), w.rng, 1.0 / rate_hz)
+                noisy = w.photodiode.add_noise(self.clean_output_v(times), rng, 1.0 / rate_hz)
                 out[c] = w.photodiode.digitise(noisy)[0]
             elif name in ("trig_out_1", "trig_out_2"):
                 logic = self._trigger_level(name, times)

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: The official LSI image grid: the unit of :meth:`World.ideal_scale_v`.
 LSI_IMAGE_SHAPE = (256, 256)
+#: Separates the keyed noise streams from the fault streams drawn from the same seed.
+_NOISE_DOMAIN = 0x4E015E
 
 
 class World:
@@ -60,6 +62,7 @@ class World:
         self._patterns: LoadedPatterns | None = None
         self._timing: tuple[float, float, float] | None = None
         self._frame_period_s: float | None = None
+        self._patterns_per_frame = self.physics.dmd.patterns_per_frame
         self._runs: list[Run] = []
         self._set_counter = 0
         self._power_cache: OrderedDict[tuple[str, MirrorArea], tuple[np.ndarray, float]] = (
@@ -111,12 +114,17 @@ class World:
         sequence_period_us: float | None = None,
         mask_shape: tuple[int, int] | None = None,
         frame_period_us: float | None = None,
+        patterns_per_frame: int | None = None,
     ) -> None:
         """Load a pattern set (stops a running sequence, as the DLPC350 requires).
 
         ``frame_period_us``: video-port pattern mode — the first pattern of every frame of
-        ``dmd.patterns_per_frame`` patterns waits for the next VSYNC, so pattern i starts at
+        ``patterns_per_frame`` patterns waits for the next VSYNC, so pattern i starts at
         (i // ppf)·frame_period + (i % ppf)·period. None: patterns back to back.
+        ``patterns_per_frame``: patterns the controller takes from each video frame (the
+        DLPC350 fits fewer, longer patterns to a frame for short sequences: 4 patterns of
+        4166 µs at 60 Hz); None: ``dmd.patterns_per_frame``. It is also how far a dropped
+        frame shifts the later patterns.
 
         ``level="mask"``: bool [P, H, W] placed by :meth:`mask_geometry`. ``level="mirror"``:
         bool [P, 1140, 912] mirror states (or packed uint8 [P, 1140, 114]); the scene is
@@ -151,7 +159,9 @@ class World:
                 )
             else:
                 raise ValueError(f"level must be 'mask' or 'mirror', got {level!r}")
-            ppf = dmd.patterns_per_frame
+            ppf = dmd.patterns_per_frame if patterns_per_frame is None else int(patterns_per_frame)
+            if not 1 <= ppf <= 24:
+                raise DeviceError(f"simulated DMD: {ppf} patterns per frame is outside 1-24")
             if frame_period_us is not None:
                 if frame_period_us < ppf * period_us * (1 - 1e-12):
                     raise DeviceError(
@@ -173,6 +183,7 @@ class World:
             self._patterns = loaded
             self._timing = (exposure_us * 1e-6, period_us * 1e-6, seq_us * 1e-6)
             self._frame_period_s = None if frame_period_us is None else frame_period_us * 1e-6
+            self._patterns_per_frame = ppf
 
     def _standard_geometries(self) -> list[MaskGeometry]:
         """Geometries of the usual square mask sizes that fit the array (registration guesses)."""
@@ -212,7 +223,7 @@ class World:
                 period_s=period,
                 sequence_period_s=seq,
                 trig_high_s=min(high, exposure),
-                patterns_per_frame=dmd.patterns_per_frame,
+                patterns_per_frame=self._patterns_per_frame,
                 frame_period_s=self._frame_period_s,
                 seed=self.config.seed,
                 faults=self.physics.faults,
@@ -221,16 +232,20 @@ class World:
             self.timeline.run_patterns[run.index] = self._patterns
             return run.t_start_s
 
-    def stop_sequence(self) -> None:
+    def stop_sequence(self, *, at_s: float | None = None) -> None:
+        """Stop the running sequence now, or at a later world time ``at_s`` (a fault that
+        will happen: the DMD shows patterns, and emits edges, until then)."""
         with self._lock:
             if self.sequence_running:
                 run = self._runs[-1]
                 now = self.clock.now_s()
-                self._runs[-1] = dataclasses.replace(run, t_stop_s=now)
+                t_stop = now if at_s is None else max(now, float(at_s))
+                self._runs[-1] = dataclasses.replace(run, t_stop_s=min(run.t_stop_s, t_stop))
 
     @property
     def sequence_running(self) -> bool:
-        return bool(self._runs) and math.isinf(self._runs[-1].t_stop_s)
+        """A run has started and not stopped by now (a stop scheduled later still runs)."""
+        return bool(self._runs) and self._runs[-1].t_stop_s > self.clock.now_s()
 
     @property
     def current_run(self) -> Run | None:
@@ -243,7 +258,8 @@ class World:
                 return None
             run = self._runs[-1]
             k = max(0, math.ceil((after_s - run.t_start_s) / run.sequence_period_s - 1e-9))
-            return run.pass_start(k)
+            start = run.pass_start(k)
+            return start if start < run.t_stop_s else None
 
     def trigger_edges(self, t0_s: float, t1_s: float) -> TriggerEdges:
         """TRIG_OUT_1 rising/falling and TRIG_OUT_2 rising edges in [t0, t1), faults included."""
@@ -339,11 +355,29 @@ class World:
         return white_v * pd.transimpedance_v_per_a / (3 * h * w)
 
     # --- photodiode + DAQ ------------------------------------------------------------------
-    def sample_per_pattern(self, t_start_s: float, n_patterns: int | None = None) -> SampledPass:
+    def noise_rng(self, noise_key: tuple[int, ...] | None) -> np.random.Generator:
+        """The noise stream of one measurement: keyed by (seed, key) so that a measurement's
+        noise does not depend on what was measured before it (a resumed capture reproduces an
+        uninterrupted one); ``None`` (probe passes, readers without a key) continues the world's
+        sequential stream."""
+        if noise_key is None:
+            return self.rng
+        if any(k < 0 for k in noise_key):
+            raise ValueError(f"noise key {noise_key} must be non-negative")
+        return np.random.default_rng([self.config.seed, _NOISE_DOMAIN, *noise_key])
+
+    def sample_per_pattern(
+        self,
+        t_start_s: float,
+        n_patterns: int | None = None,
+        *,
+        noise_key: tuple[int, ...] | None = None,
+    ) -> SampledPass:
         """One sample per TRIG_OUT_1 falling edge from the pass starting at ``t_start_s``; the
-        clock is not advanced."""
+        clock is not advanced. ``noise_key``: see :meth:`noise_rng`."""
         with self._lock:
-            return self.timeline.sample_per_pattern(t_start_s, n_patterns)
+            rng = self.noise_rng(noise_key)
+            return self.timeline.sample_per_pattern(t_start_s, n_patterns, rng)
 
     def sample_trace(
         self,
@@ -351,11 +385,19 @@ class World:
         duration_s: float,
         rate_hz: float,
         channels: Sequence[str] = ("photodiode", "trig_out_1"),
+        *,
+        noise_key: tuple[int, ...] | None = None,
     ) -> np.ndarray:
         """[C, S] volts sampled at ``rate_hz`` from ``t_start_s``; channels ``photodiode``,
-        ``trig_out_1``, ``trig_out_2`` (logic 0 / 3.3 V)."""
+        ``trig_out_1``, ``trig_out_2`` (logic 0 / 3.3 V). ``noise_key``: see :meth:`noise_rng`."""
         with self._lock:
-            return self.timeline.sample_trace(t_start_s, duration_s, rate_hz, tuple(channels))
+            rng = self.noise_rng(noise_key)
+            return self.timeline.sample_trace(t_start_s, duration_s, rate_hz, tuple(channels), rng)
+
+    def scene_settled(self, t0_s: float, t1_s: float) -> bool:
+        """Whether the monitor showed only its current scene throughout [t0, t1]."""
+        with self._lock:
+            return self.monitor.settled_at(np.array([t0_s, t1_s]))
 
     def predicted_noise_v(
         self,

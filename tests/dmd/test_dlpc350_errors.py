@@ -23,14 +23,6 @@ from .conftest import random_sequence
 
 pytestmark = pytest.mark.timeout(60)
 
-_SHARED = start_emulator(None)
-SHARED_BACKEND = _SHARED.usb_backend
-
-
-def make_backend() -> object:
-    """Zero-argument factory, named in a rig config as 'tests.dmd.test_dlpc350_errors:...'."""
-    return start_emulator(None).usb_backend
-
 
 def ctx_for(emulator: Dlpc350Emulator) -> BackendContext:
     return BackendContext(rig=None, clock=SimClock(), endpoints=emulator.endpoints)  # type: ignore[arg-type]
@@ -160,34 +152,15 @@ def test_settings_refused_while_running(dmd: Dlpc350Dmd, emulator: Dlpc350Emulat
 
 
 def test_usb_backend_settings() -> None:
+    """Plug-in backends by name are tested in tests/integration/test_plugins.py."""
     assert resolve_usb_backend(None) is None
-    assert resolve_usb_backend("tests.dmd.test_dlpc350_errors:SHARED_BACKEND") is SHARED_BACKEND
-    made = resolve_usb_backend("tests.dmd.test_dlpc350_errors:make_backend")
-    assert made is not SHARED_BACKEND and type(made).__name__ == "Dlpc350UsbBackend"
-    with pytest.raises(ConfigError, match="not a pyusb backend"):
-        resolve_usb_backend("math:pi")
     with pytest.raises(ConfigError, match="no DLPC350 emulator is running"):
         resolve_usb_backend("emulator", {})
-    with pytest.raises(ConfigError, match="cannot import"):
-        resolve_usb_backend("no_such_module_xyz:backend")
-
-
-def test_config_backend_by_module_path() -> None:
-    cfg = Dlpc350Config(
-        usb_backend="tests.dmd.test_dlpc350_errors:SHARED_BACKEND", video_output="emulator"
-    )
-    device = create(
-        cfg,
-        BackendContext(
-            rig=None,
-            clock=SimClock(),  # type: ignore[arg-type]
-            endpoints=_SHARED.endpoints,
-        ),
-    )
-    try:
-        assert device.describe()["firmware"]["firmware_tag"] == "LSI-RIG EMULATED DLPC350"
-    finally:
-        device.close()
+    for spec in ("math:pi", "no_such_module_xyz:backend", "tests.dmd.conftest:emulator"):
+        with pytest.raises(ConfigError, match="rig files never import code"):
+            resolve_usb_backend(spec)
+    with pytest.raises(ConfigError, match="no plug-in named 'not-installed'"):
+        resolve_usb_backend("not-installed")
 
 
 def test_vsync_too_fast_for_one_pattern_per_frame() -> None:

@@ -49,21 +49,40 @@ def expected_upload(n: int, vsync_hz: float = 60.0) -> list[tuple[str, int, byte
         first = slot == 0
         word = (1 if first else 3) | slot << 2 | 1 << 8 | 7 << 12 | (1 << 18 if first else 0)
         lut += word.to_bytes(3, "little")
+
+    def checked(command: int, payload: bytes) -> list[tuple[str, int, bytes]]:
+        return [(WRITE, command, payload), (READ, command, b"")]  # every setting read back
+
+    board = [
+        (0x1A00, b"\x08"),  # input source: parallel port, 24-bit
+        (0x1A02, b"\x00"),  # RGB 4:4:4
+        (0x1A03, b"\x00"),  # port 1 clock A
+        (0x1A37, b"\x00"),  # data channels ABC = ABC (A green, B red, C blue)
+        (0x1008, b"\x00"),  # no long-axis flip
+        (0x1009, b"\x00"),  # no short-axis flip
+        (0x100A, b"\x00"),  # buffer not frozen
+        (0x1A30, b"\x00"),  # data not inverted
+        (0x1A05, b"\x00"),  # LED PWM normal polarity
+        (0x1A07, b"\x08"),  # LEDs under sequencer control
+        (0x0B01, b"\x00\x00\x00"),  # LED currents (config default 0)
+    ]
     return [
-        (READ, 0x071C, b""),
+        (READ, 0x0200, b""),  # power mode: not in standby
         (WRITE, 0x1A24, b"\x00"),
         (READ, 0x1A24, b""),
-        (WRITE, 0x1A1B, b"\x01"),
-        (WRITE, 0x1A22, b"\x00"),
-        (WRITE, 0x1A23, b"\x00"),
-        (WRITE, 0x1A29, struct.pack("<II", exposure, exposure)),
-        (WRITE, 0x1A31, bytes([entries - 1, 1, trig2 - 1, 0])),
+        *[step for command, payload in board for step in checked(command, payload)],
+        (READ, 0x071C, b""),
+        *checked(0x1A1B, b"\x01"),
+        *checked(0x1A22, b"\x00"),
+        *checked(0x1A23, b"\x00"),
+        *checked(0x1A29, struct.pack("<II", exposure, exposure)),
+        *checked(0x1A31, bytes([entries - 1, 1, trig2 - 1, 0])),
         (WRITE, 0x1A33, b"\x02"),
         (WRITE, 0x1A32, b"\x00"),
         (WRITE, 0x1A34, lut),
         (WRITE, 0x1A33, b"\x00"),
-        (WRITE, 0x1A1D, bytes([0, 0xBB, 0xBB])),
-        (WRITE, 0x1A1E, bytes([0, 0xBB])),
+        *checked(0x1A1D, bytes([0, 0xBB, 0xBB])),
+        *checked(0x1A1E, bytes([0, 0xBB])),
         (WRITE, 0x1A1A, b"\x00"),
         (READ, 0x1A1A, b""),  # emulator reports "running" once (bit 7)
         (READ, 0x1A1A, b""),
@@ -116,7 +135,7 @@ def test_lut_message_reports(dmd: Dlpc350Dmd, emulator: Dlpc350Emulator) -> None
     start = next(i for i, r in enumerate(outs) if r[4:6] == b"\x34\x1a")
     first = outs[start]
     assert first[0] == 0x40 and first[2:4] == (2 + 384).to_bytes(2, "little")
-    lut = expected_upload(128)[10][2]
+    lut = next(p for _, c, p in expected_upload(128) if c == 0x1A34)
     assert first[6:] == lut[:58]
     for j in range(1, 7):  # 390-byte message = 7 reports; continuation = raw bytes
         assert (

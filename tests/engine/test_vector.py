@@ -5,9 +5,7 @@ import pytest
 
 from lsi_rig.core.errors import ConfigError
 from lsi_rig.core.flags import RecordFlags
-from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
-from lsi_rig.engine.edges import expected_edges
 from lsi_rig.engine.vector import form_vector
 from lsi_rig.masks import MaskSet
 
@@ -67,31 +65,3 @@ def test_differential_vector_is_mask_minus_complement() -> None:
     seq = PatternSequence.build(_masks(3, complementary=True), exposure_us=250)
     samples = np.array([5.0, 1.0, 4.0, 2.0, 3.0, 3.5])
     np.testing.assert_allclose(form_vector(samples, seq).vector_v, [4.0, 2.0, -0.5])
-
-
-def test_expected_edges_counts_tail_of_previous_pass() -> None:
-    timing = SequenceTiming(n_patterns=10, exposure_us=100, period_us=100, sequence_period_us=1000)
-    # pass starts at t=1.0 s; the previous one at 0.999 s; reset at 0.99955 s sees
-    # patterns 6..9 of the previous pass (starting 0.9996 .. 0.9999) plus the 10 of this pass
-    assert expected_edges(0.99955, 1.0, timing) == (14, 14)
-    # a reset within a quarter period of an edge may or may not count it
-    assert expected_edges(0.99960, 1.0, timing) == (13, 14)
-    assert expected_edges(1.0, 1.0, timing) == (9, 10)
-
-
-def test_expected_edges_in_video_frames() -> None:
-    # 30 patterns, 24 per 16.667 ms frame, 2 frames per pass: the second frame's 6 patterns
-    # start at 16.667 ms + j * 0.694 ms
-    timing = SequenceTiming(
-        n_patterns=30,
-        exposure_us=694,
-        period_us=694,
-        sequence_period_us=33334,
-        patterns_per_frame=24,
-        frames_per_sequence=2,
-    )
-    pass_start = 10.0
-    previous = pass_start - 0.033334
-    # reset half-way through the previous pass's 3rd pattern of its second frame
-    t_reset = previous + 0.016667 + 2 * 0.000694 + 0.000347  # between patterns 2 and 3
-    assert expected_edges(t_reset, pass_start, timing) == (30 + 3, 30 + 3)

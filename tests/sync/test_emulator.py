@@ -55,7 +55,7 @@ RAW_SCRIPT = (
     b"\x01\n"
 )
 RAW_REPLIES = [
-    b"OK LSISYNC,emulator-1.0.0,1.0",
+    b"OK LSISYNC,emulator-1.1.0,1.1",
     b"@7 OK armed=0 firing=0 remaining=0 edges=0",
     b"@8 ERR 1 unknown command JUMP",
     b"@9 ERR 2 ARM takes 3 arguments",

@@ -60,8 +60,18 @@ def test_error_codes_limits_and_versions_match_the_codec() -> None:
     assert proto is not None
     assert (int(proto.group(1)), int(proto.group(2))) == wire.PROTOCOL_VERSION
     assert re.search(rf'#define DEVICE_NAME "{wire.DEVICE_NAME}"', SOURCE)
-    keys = re.findall(r'Serial\.print\("(?:OK )?\s*(\w+)="\);', SOURCE)
-    assert tuple(keys) == wire.STATUS_KEYS
+
+    def keys_of(function: str) -> tuple[str, ...]:
+        body = SOURCE[SOURCE.index(f"void {function}(") :]
+        body = body[: body.index("\n}\n")]
+        return tuple(re.findall(r'Serial\.print\("(?:OK )?\s*(\w+)="\);', body))
+
+    assert keys_of("cmdStatus") == wire.STATUS_KEYS
+    assert keys_of("cmdGateQuery") == wire.GATE_KEYS
+    for name in ("MIN_GATE_US", "MAX_GATE_US", "COINCIDENT_US"):
+        assert int(limits[name]) == getattr(wire, name), name
+    states = dict(re.findall(r"const uint8_t GATE_(\w+) = (\d+);", SOURCE))
+    assert {k: int(v) for k, v in states.items()} == {s.name: int(s) for s in wire.GateState}
 
 
 @pytest.fixture(scope="module")
@@ -113,17 +123,17 @@ def test_firmware_answers_like_the_emulator(firmware: HostFirmware) -> None:
     fd = os.open(firmware.port, os.O_RDWR | os.O_NOCTTY)  # already raw; setraw would flush
     try:
         banner = exchange(fd, b"", 1)
-        assert banner == [b"# LSISYNC 1.0.0 ready, protocol 1.0"]
+        assert banner == [b"# LSISYNC 1.1.0 ready, protocol 1.1"]
         replies = exchange(fd, RAW_SCRIPT, len(RAW_REPLIES))
     finally:
         os.close(fd)
-    expected = [b"OK LSISYNC,1.0.0,1.0", *RAW_REPLIES[1:]]
+    expected = [b"OK LSISYNC,1.1.0,1.1", *RAW_REPLIES[1:]]
     assert replies == expected
 
 
 def test_backend_drives_the_firmware(firmware: HostFirmware) -> None:
     with SerialSync(firmware.port, timeout_s=1.0) as dev:
-        assert dev.identify() == "LSISYNC,1.0.0,1.0"
+        assert dev.identify() == "LSISYNC,1.1.0,1.1"
         firmware.edges(7)
         assert dev.edge_count() == 7
         dev.reset_edge_count()

@@ -32,11 +32,12 @@ NON_IDEMPOTENT = [
 
 def test_identify_and_describe(sync: SerialSync, emulator: PtyEmulator) -> None:
     assert isinstance(sync, SyncController)
-    assert sync.identify() == "LSISYNC,emulator-1.0.0,1.0"
+    assert sync.identify() == "LSISYNC,emulator-1.1.0,1.1"
     desc = sync.describe()
     assert desc["port"] == emulator.port
-    assert desc["firmware_version"] == "emulator-1.0.0"
-    assert desc["protocol_version"] == "1.0"
+    assert desc["firmware_version"] == "emulator-1.1.0"
+    assert desc["protocol_version"] == "1.1"
+    assert sync.has_edge_gate
     assert emulator.received == ["@0 *IDN?", "@1 *IDN?"]  # connect, then identify()
 
 
@@ -195,7 +196,7 @@ def test_use_after_close(sync: SerialSync) -> None:
 def test_connect_checks_the_protocol_version() -> None:
     with (
         start_pty_emulator(StubWorld(), protocol_version=(2, 0)) as emu,
-        pytest.raises(DeviceError, match=r"speaks protocol 2\.0.*1\.0"),
+        pytest.raises(DeviceError, match=r"speaks protocol 2\.0.*1\.1"),
     ):
         SerialSync(emu.port, timeout_s=TIMEOUT_S)
     with (

@@ -141,3 +141,18 @@ def test_pass_lookup_across_runs() -> None:
     assert world.pass_faults(t0 + 0.0106) is not None
     assert world.next_sequence_start_s(t_restart) == t_restart
     assert world.trigger_edge_count(t0, t_restart + 1e-3) == 42 + 4
+
+
+def test_a_stop_scheduled_for_later_ends_the_edges_then() -> None:
+    """A fault that will happen (the DLPC350 emulator's video unlock at a chosen time)."""
+    world = make_world()
+    t0 = run_pass(world, np.ones((4, 8, 8), dtype=bool))  # 1 ms passes
+    world.stop_sequence(at_s=t0 + 2.5e-3)
+    assert world.sequence_running  # still showing patterns until then
+    assert world.next_sequence_start_s(t0 + 1.2e-3) == pytest.approx(t0 + 2e-3)
+    assert world.next_sequence_start_s(t0 + 2.2e-3) is None  # pass 3 would start after the stop
+    assert world.trigger_edges(t0, t0 + 1.0).trig1_rising_s.size == 10  # 2.5 passes of 4
+    world.clock.advance_to(t0 + 2.6e-3)
+    assert not world.sequence_running
+    world.stop_sequence(at_s=t0 + 5.0)  # a stopped run stays stopped where it was
+    assert world.trigger_edges(t0, t0 + 1.0).trig1_rising_s.size == 10

@@ -73,7 +73,8 @@ class DaqFault(StrEnum):
 
     TIMEOUT: the clock/trigger stops after ``after_samples`` samples, the read times out
     (-200284). OVERWRITE: -200279. FIFO_OVERFLOW: -200361 (USB). ADC_OVERRUN: -200019.
-    RESERVED: the next StartTask fails with -50103.
+    RESERVED: the next StartTask fails with -50103. SILENT: from now on the server accepts
+    calls and never answers them (a hung server; lasts until the double is closed).
     """
 
     TIMEOUT = "timeout"
@@ -81,6 +82,7 @@ class DaqFault(StrEnum):
     FIFO_OVERFLOW = "fifo_overflow"
     ADC_OVERRUN = "adc_overrun"
     RESERVED = "reserved"
+    SILENT = "silent"
 
 
 FAULT_CODES: dict[DaqFault, int] = {

@@ -28,12 +28,19 @@ class DaqDoubleHandle:
         return {"daq_grpc_address": self.address}
 
     def inject(self, fault: DaqFault | str, *, after_samples: int = 0) -> None:
-        """Make the next read crossing ``after_samples`` fail with ``fault`` (once)."""
+        """Make the next read crossing ``after_samples`` fail with ``fault`` (once); SILENT
+        makes every later call hang (until close)."""
         self.servicer.inject(DaqFault(fault), after_samples=after_samples)
+
+    def kill(self) -> None:
+        """The server dies mid-capture: in-flight calls are aborted and later ones find no
+        server (the client sees UNAVAILABLE)."""
+        self.close()
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.servicer.release()
             self._server.stop(grace=None).wait(timeout=5.0)
 
     def __enter__(self) -> DaqDoubleHandle:

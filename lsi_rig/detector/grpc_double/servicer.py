@@ -80,11 +80,25 @@ class NiDaqmxDouble(NiDAQmxServicer):  # type: ignore[misc]
         self.calls: list[str] = []  # RPC names in order, for tests and debugging
         self._lock = threading.RLock()
         self._unnamed = 0
+        self.silent = False
+        self._released = threading.Event()  # set on close: hung calls may end
 
     # ---- helpers -------------------------------------------------------------------------
     def inject(self, fault: DaqFault, *, after_samples: int = 0) -> None:
+        if DaqFault(fault) is DaqFault.SILENT:
+            self.silent = True
+            return
         with self._lock:
             self.faults.append(PendingFault(DaqFault(fault), after_samples))
+
+    def release(self) -> None:
+        """End every call a silent server is holding (the double is closing)."""
+        self._released.set()
+
+    def _hang_if_silent(self, context: grpc.ServicerContext) -> None:
+        if self.silent:
+            self._released.wait(timeout=600.0)
+            context.abort(grpc.StatusCode.UNAVAILABLE, "server stopped")
 
     def _now(self) -> float:
         return float(self.world.clock.now_s())
@@ -95,9 +109,11 @@ class NiDaqmxDouble(NiDAQmxServicer):  # type: ignore[misc]
         except KeyError:
             raise DaqError(-200088) from None
 
-    def _log(self, name: str) -> None:
+    def _log(self, name: str, context: grpc.ServicerContext | None = None) -> None:
         with self._lock:
             self.calls.append(name)
+        if context is not None:
+            self._hang_if_silent(context)
 
     @staticmethod
     def _abort(context: grpc.ServicerContext, err: DaqError) -> NoReturn:
@@ -113,7 +129,7 @@ class NiDaqmxDouble(NiDAQmxServicer):  # type: ignore[misc]
             context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not implemented!")
 
     def _run(self, name: str, context: grpc.ServicerContext, fn: Any) -> Any:
-        self._log(name)
+        self._log(name, context)
         try:
             with self._lock:
                 return fn()
@@ -132,7 +148,7 @@ class NiDaqmxDouble(NiDAQmxServicer):  # type: ignore[misc]
         return self._run("GetSystemInfoAttributeUInt32", context, fn)
 
     def GetErrorString(self, request, context):
-        self._log("GetErrorString")
+        self._log("GetErrorString", context)
         return pb.GetErrorStringResponse(error_string=ERROR_STRINGS.get(request.error_code, ""))
 
     def CreateTask(self, request, context):

@@ -17,12 +17,14 @@ from lsi_rig.core.clock import Clock
 from lsi_rig.core.errors import ConfigError, DeviceError
 from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.config import Dlpc350Config
+from lsi_rig.dmd.dlpc350.board import BoardSettings
+from lsi_rig.dmd.dlpc350.commands import ChannelSwap
 from lsi_rig.dmd.dlpc350.driver import Dlpc350Driver
 from lsi_rig.dmd.dlpc350.link import Dlpc350Link
 from lsi_rig.dmd.dlpc350.packing import pack_frames, place_masks
 from lsi_rig.dmd.dlpc350.plan import VideoPlan, plan_video_sequence
 from lsi_rig.dmd.dlpc350.usb_transport import UsbHidTransport, resolve_usb_backend
-from lsi_rig.dmd.dlpc350.video import VideoOutput
+from lsi_rig.dmd.dlpc350.video import TeeVideoOutput, VideoOutput
 from lsi_rig.dmd.protocol import DmdStatus
 from lsi_rig.dmd.sequence import PatternSequence
 
@@ -42,6 +44,9 @@ class Dlpc350Dmd:
         self.video = video
         self.clock = clock
         self.plan: VideoPlan | None = None
+        self.board = BoardSettings(
+            data_channel_swap=ChannelSwap[cfg.data_channel_swap], led_current=cfg.led_current
+        )
         self._placement: dict[str, Any] = {}
         self._firmware: dict[str, str] = {}
         try:
@@ -66,6 +71,9 @@ class Dlpc350Dmd:
             "strategy": self.plan.strategy if self.plan else None,
             "video_output": self.video.describe(),
             "led_select": self.cfg.led_select,
+            "board_settings": {
+                meaning: payload.hex() for _, payload, meaning in self.board.writes()
+            },
         }
 
     def load_sequence(self, sequence: PatternSequence) -> SequenceTiming:
@@ -96,7 +104,9 @@ class Dlpc350Dmd:
         }
         frames = pack_frames(sequence.bits(), placement, plan.patterns_per_frame)
         self.video.show(frames, plan.vsync_hz)
-        self.driver.program_video_sequence(plan, video_lock_timeout_s=self.cfg.video_lock_timeout_s)
+        self.driver.program_video_sequence(
+            plan, video_lock_timeout_s=self.cfg.video_lock_timeout_s, board=self.board
+        )
         self.plan = plan
         notes = [f"exposure = period = 1/{plan.vsync_hz:g} Hz / {plan.patterns_per_frame}"]
         if plan.strategy == "frame_stream":
@@ -112,6 +122,7 @@ class Dlpc350Dmd:
             patterns_per_frame=plan.patterns_per_frame,
             frames_per_sequence=plan.n_frames,
             notes=tuple(notes),
+            edges_per_pass=plan.displayed_patterns,
         )
 
     def start(self) -> None:
@@ -128,12 +139,16 @@ class Dlpc350Dmd:
         video = self.driver.video_status()
         errors = list(hw.errors)
         if not video.locked:
-            errors.append("video signal not locked")
+            errors.append(
+                "HDMI video signal not locked (the DMD shows no patterns): check the DMD "
+                "screen's cable and mode"
+            )
         return DmdStatus(
             running=main.running,
             healthy=not errors,
             video_locked=video.locked,
             errors=tuple(errors),
+            device="DLPC350 (LightCrafter 4500)",
             raw={
                 "hardware_status": hw.raw,
                 "main_status": main.raw,
@@ -154,11 +169,13 @@ class Dlpc350Dmd:
 
 
 def _video_output(cfg: Dlpc350Config, ctx: BackendContext) -> VideoOutput:
+    """The emulator's video sink, a window on ``screen``, or both: a window on an emulated
+    board also feeds the emulator's HDMI input, which then sees what the window shows."""
+    sink = ctx.endpoints.get("dlpc350_video_sink")
     use_sink = cfg.video_output == "emulator" or (
         cfg.video_output == "auto" and cfg.usb_backend == "emulator"
     )
     if use_sink:
-        sink = ctx.endpoints.get("dlpc350_video_sink")
         if sink is None:
             raise ConfigError(
                 "devices.dmd: the DLPC350 video output is the emulator's, but no emulator "
@@ -167,7 +184,10 @@ def _video_output(cfg: Dlpc350Config, ctx: BackendContext) -> VideoOutput:
         return sink  # type: ignore[no-any-return]
     from lsi_rig.dmd.dlpc350.qt_window import QtVideoWindow
 
-    return QtVideoWindow(cfg.screen)
+    window = QtVideoWindow(cfg.screen)
+    if cfg.usb_backend == "emulator" and sink is not None:
+        return TeeVideoOutput(window, sink)
+    return window
 
 
 def create(cfg: Dlpc350Config, ctx: BackendContext) -> Dlpc350Dmd:

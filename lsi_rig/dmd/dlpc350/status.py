@@ -136,6 +136,14 @@ class VideoStatus:
             return None
         return struct.unpack_from("<H", self.raw, 14)[0] / 100.0
 
+    @property
+    def active_size(self) -> tuple[int, int] | None:
+        """(active pixels per line, active lines per frame): data[20..23] (TI API)."""
+        if len(self.raw) < 24:
+            return None
+        columns, rows = struct.unpack_from("<HH", self.raw, 20)
+        return int(columns), int(rows)
+
 
 def decode_firmware_tag(data: bytes) -> str:
     return data.split(b"\0", 1)[0].decode("ascii", errors="replace")

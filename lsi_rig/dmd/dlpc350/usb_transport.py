@@ -36,14 +36,16 @@ NOT_FOUND_HINT = (
 def resolve_usb_backend(spec: str | None, endpoints: dict[str, Any] | None = None) -> Any:
     """The pyusb backend named by the rig config (None: pyusb's default libusb lookup).
 
-    ``"module:attribute"`` may name an ``usb.backend.IBackend`` instance or a zero-argument
-    factory; ``"emulator"`` takes ``endpoints["dlpc350_usb_backend"]``.
+    ``"emulator"`` takes ``endpoints["dlpc350_usb_backend"]``; any other value is the name of a
+    plug-in registered in the ``lsi_rig.usb_backends`` entry-point group by an installed
+    package, naming an ``usb.backend.IBackend`` instance or a zero-argument factory. A
+    ``module:attribute`` string is refused before anything is imported.
     """
     if spec is None:
         return None
     import usb.backend
 
-    from lsi_rig.core.plugins import resolve
+    from lsi_rig.core.plugins import USB_BACKENDS_GROUP, load_plugin
 
     if spec == "emulator":
         if not endpoints or "dlpc350_usb_backend" not in endpoints:
@@ -53,7 +55,12 @@ def resolve_usb_backend(spec: str | None, endpoints: dict[str, Any] | None = Non
             )
         obj = endpoints["dlpc350_usb_backend"]
     else:
-        obj = resolve(spec)
+        try:
+            obj = load_plugin(USB_BACKENDS_GROUP, spec)
+        except ValueError as exc:
+            raise ConfigError(f"devices.dmd.usb_backend: {exc}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"devices.dmd.usb_backend: {exc}") from exc
         if not isinstance(obj, usb.backend.IBackend) and callable(obj):
             obj = obj()
     if not isinstance(obj, usb.backend.IBackend):

@@ -79,3 +79,33 @@ class MemoryVideoSink:
 
     def close(self) -> None:
         self.blank()
+
+
+class TeeVideoOutput:
+    """Shows every frame loop on several outputs: a window on the screen wired to an emulated
+    board, plus that emulator's video input (so the emulated DLPC350 receives exactly what the
+    window shows)."""
+
+    def __init__(self, *outputs: VideoOutput) -> None:
+        self.outputs = outputs
+
+    def show(self, frames: np.ndarray, frame_rate_hz: float) -> None:
+        for out in self.outputs:
+            out.show(frames, frame_rate_hz)
+
+    def blank(self) -> None:
+        for out in self.outputs:
+            out.blank()
+
+    def describe(self) -> dict[str, Any]:
+        return {"video_output": "tee", "outputs": [out.describe() for out in self.outputs]}
+
+    def close(self) -> None:
+        errors: list[BaseException] = []
+        for out in self.outputs:
+            try:
+                out.close()
+            except Exception as exc:  # close every output, then report the first failure
+                errors.append(exc)
+        if errors:
+            raise errors[0]

@@ -1,7 +1,7 @@
 // Host (Linux) stand-in for the few Arduino APIs lsi_sync.ino uses, so the reference firmware
 // can be compiled with g++ and driven by the real Python backend over a pty in the tests.
-// Serial = fds 0/1; the TRIG_OUT_1 interrupt fires once per byte written to the fd named by
-// LSISYNC_EDGE_FD; digitalWrite() changes are logged as "pin value micros" lines to the file
+// Serial = fds 0/1; each byte written to the fd named by LSISYNC_EDGE_FD fires an interrupt:
+// 'e' the TRIG_OUT_1 one (pin 2), 't' the TRIG_OUT_2 one (pin 3); digitalWrite() changes are logged as "pin value micros" lines to the file
 // named by LSISYNC_PIN_LOG.
 #pragma once
 

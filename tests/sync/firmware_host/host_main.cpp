@@ -11,7 +11,7 @@ void setup();
 void loop();
 
 HostSerial Serial;
-static void (*g_isr)() = nullptr;
+static void (*g_isr[8])() = {nullptr};
 static int g_edge_fd = -1;
 static FILE *g_pin_log = nullptr;
 
@@ -28,7 +28,16 @@ void pinMode(uint8_t, uint8_t) {}
 void noInterrupts() {}
 void interrupts() {}
 int digitalPinToInterrupt(uint8_t pin) { return pin; }
-void attachInterrupt(int, void (*isr)(), int) { g_isr = isr; }
+void attachInterrupt(int interrupt, void (*isr)(), int) {
+  if (interrupt >= 0 && interrupt < 8) g_isr[interrupt] = isr;
+}
+
+// 'e' = a TRIG_OUT_1 rising edge (pin 2), 't' = a TRIG_OUT_2 rising edge (pin 3): the
+// firmware's default pins.
+static void edge(char kind) {
+  int pin = kind == 't' ? 3 : 2;
+  if (g_isr[pin]) g_isr[pin]();
+}
 
 void digitalWrite(uint8_t pin, uint8_t value) {
   if (g_pin_log) {
@@ -42,7 +51,7 @@ static void drain_edges() {
   char chunk[64];
   ssize_t n;
   while (g_edge_fd >= 0 && (n = read(g_edge_fd, chunk, sizeof chunk)) > 0) {
-    for (ssize_t i = 0; i < n; i++) g_isr();
+    for (ssize_t i = 0; i < n; i++) edge(chunk[i]);
   }
 }
 

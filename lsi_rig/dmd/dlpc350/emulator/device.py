@@ -12,6 +12,7 @@ import logging
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from lsi_rig.dmd.dlpc350.commands import Command, Mailbox, SequencerState
 from lsi_rig.dmd.dlpc350.hid import FLAG_NACK, Message, encode_reply
@@ -22,6 +23,17 @@ log = logging.getLogger(__name__)
 
 #: Write payload sizes (hardware.md §1.11); MAILBOX_DATA is variable.
 WRITE_SIZES: dict[int, int] = {
+    Command.POWER_MODE: 1,
+    Command.SOURCE_SELECT: 1,
+    Command.PIXEL_FORMAT: 1,
+    Command.PORT_CLOCK: 1,
+    Command.DATA_CHANNEL_SWAP: 1,
+    Command.FLIP_LONG_AXIS: 1,
+    Command.FLIP_SHORT_AXIS: 1,
+    Command.BUFFER_FREEZE: 1,
+    Command.LED_PWM_INVERT: 1,
+    Command.LED_ENABLE: 1,
+    Command.LED_CURRENT: 3,
     Command.LUT_VALIDATE: 1,
     Command.DISPLAY_MODE: 1,
     Command.TRIG_OUT_1: 3,
@@ -54,11 +66,21 @@ def version_word(major: int, minor: int, patch: int) -> int:
     return major << 24 | minor << 16 | patch
 
 
+class DmdFault(StrEnum):
+    """Faults a test can schedule at a chosen world time (``Dlpc350Emulator.inject``)."""
+
+    DISCONNECT = "disconnect"  # the board leaves the bus: every transfer fails with ENODEV
+    SILENCE = "silence"  # the controller stops answering: every read times out
+    VIDEO_UNLOCK = "video_unlock"  # HDMI lock lost: the DMD stops showing patterns
+
+
 @dataclass
 class Faults:
     """Fault injection, set by tests through the emulator handle."""
 
     nack_commands: set[int] = field(default_factory=set)
+    #: registers whose writes are acknowledged but not taken: reads return this value
+    sticky: dict[int, bytes] = field(default_factory=dict)
     silent: bool = False  # accept reports, never answer: host reads time out
     disconnected: bool = False
     validation_busy_polls: int = 1  # reads of 0x1A1A that still report "running"
@@ -68,6 +90,17 @@ class Faults:
 
 @dataclass
 class Registers:
+    power_mode: int = 0  # 0 normal, 1 standby
+    source_select: int = 0x08  # parallel port, 24-bit
+    pixel_format: int = 0
+    port_clock: int = 0
+    channel_swap: int = 0
+    flip_long: int = 0
+    flip_short: int = 0
+    buffer_freeze: int = 0
+    led_pwm_invert: int = 0
+    led_enable: int = 0x08  # sequencer-controlled
+    led_current: bytes = bytes([104, 135, 130])
     display_mode: int = 0
     pattern_source: int = 0
     trigger_mode: int = 0
@@ -83,6 +116,42 @@ class Registers:
     sequencer: int = SequencerState.STOP
     validation: int = 0
     validated: bool = False
+
+    @classmethod
+    def foreign(cls) -> Registers:
+        """A board left by another program: in standby, showing a test pattern in video mode
+        with YCrCb, another clock, channels swapped CBA, both flips, a frozen buffer, inverted
+        data, inverted LED PWM under manual control, inverted and delayed trigger outputs."""
+        return cls(
+            power_mode=1,
+            source_select=0x01 | 0 << 3,
+            pixel_format=1,
+            port_clock=1,
+            channel_swap=5,
+            flip_long=1,
+            flip_short=1,
+            buffer_freeze=1,
+            led_pwm_invert=1,
+            led_enable=0x07,
+            led_current=bytes([255, 255, 255]),
+            display_mode=0,
+            trigger_mode=1,
+            invert_data=1,
+            trig_out_1=b"\x01\x00\xd5",
+            trig_out_2=b"\x01\x10",
+            sequencer=SequencerState.START,
+        )
+
+    @property
+    def video_path_ok(self) -> bool:
+        """The HDMI receiver's parallel RGB reaches the controller (source, width, format,
+        clock as the LightCrafter's HDMI input needs them)."""
+        return (
+            self.power_mode == 0
+            and self.source_select == 0x08
+            and self.pixel_format == 0
+            and self.port_clock == 0
+        )
 
     @property
     def n_entries(self) -> int:
@@ -141,9 +210,15 @@ class Dlpc350Controller:
         video_hz: Callable[[], float | None],
         on_start: Callable[[Registers], None] | None = None,
         on_stop: Callable[[], None] | None = None,
+        video_size: Callable[[], tuple[int, int] | None] | None = None,
+        now_s: Callable[[], float] | None = None,
+        registers: Registers | None = None,
     ) -> None:
-        self.regs = Registers()
+        self.regs = registers or Registers()
         self.faults = Faults()
+        self.video_size = video_size or (lambda: None)
+        self.now_s = now_s
+        self.scheduled: list[tuple[float, DmdFault]] = []
         self.video_hz = video_hz
         self.on_start = on_start
         self.on_stop = on_stop
@@ -159,10 +234,30 @@ class Dlpc350Controller:
         self._busy_polls_left = 0
 
     # -- helpers --------------------------------------------------------------------------
+    def schedule(self, kind: DmdFault, at_s: float) -> None:
+        self.scheduled.append((at_s, DmdFault(kind)))
+
+    def apply_due(self) -> None:
+        """Apply scheduled faults whose time (on the world clock) has come."""
+        if not self.scheduled:
+            return
+        now = self.now_s() if self.now_s is not None else float("inf")
+        due = [(t, k) for t, k in self.scheduled if t <= now]
+        for item in due:
+            self.scheduled.remove(item)
+            kind = item[1]
+            log.info("emulated DLPC350: injected %s at %.6f s", kind.value, item[0])
+            if kind is DmdFault.DISCONNECT:
+                self.faults.disconnected = True
+            elif kind is DmdFault.SILENCE:
+                self.faults.silent = True
+            else:
+                self.faults.video_locked = False
+
     def video_locked(self) -> bool:
         if self.faults.video_locked is not None:
             return self.faults.video_locked
-        return self.video_hz() is not None
+        return self.video_hz() is not None and self.regs.video_path_ok
 
     def _main_status(self) -> int:
         running = self.regs.sequencer == SequencerState.START
@@ -171,13 +266,18 @@ class Dlpc350Controller:
     def _video_status(self) -> bytes:
         hz = self.video_hz()
         data = bytearray(28)
-        data[0] = 2 if self.video_locked() else 0
+        locked = self.video_locked()
+        data[0] = 2 if locked else 0
         struct.pack_into("<H", data, 14, round((hz or 0.0) * 100))
+        size = self.video_size() if locked else None
+        if size is not None:
+            struct.pack_into("<HH", data, 20, size[0], size[1])
         return bytes(data)
 
     # -- dispatch -------------------------------------------------------------------------
     def handle(self, msg: Message) -> bytes | None:
         """Apply one message; return the reply report (None: no reply requested)."""
+        self.apply_due()
         ok = msg.command not in self.faults.nack_commands
         data = b""
         if ok:
@@ -194,6 +294,8 @@ class Dlpc350Controller:
     def _read(self, msg: Message) -> bytes:
         r = self.regs
         code = msg.command
+        if code in self.faults.sticky:
+            return self.faults.sticky[code]
         if code == Command.PATTERN_START_STOP:
             return bytes([r.sequencer])
         if code == Command.LUT_VALIDATE:
@@ -215,6 +317,18 @@ class Dlpc350Controller:
             Command.PATTERN_CONFIG: lambda: r.config,
             Command.TRIG_OUT_1: lambda: r.trig_out_1,
             Command.TRIG_OUT_2: lambda: r.trig_out_2,
+            Command.INVERT_DATA: lambda: bytes([r.invert_data]),
+            Command.POWER_MODE: lambda: bytes([r.power_mode]),
+            Command.SOURCE_SELECT: lambda: bytes([r.source_select]),
+            Command.PIXEL_FORMAT: lambda: bytes([r.pixel_format]),
+            Command.PORT_CLOCK: lambda: bytes([r.port_clock]),
+            Command.DATA_CHANNEL_SWAP: lambda: bytes([r.channel_swap]),
+            Command.FLIP_LONG_AXIS: lambda: bytes([r.flip_long]),
+            Command.FLIP_SHORT_AXIS: lambda: bytes([r.flip_short]),
+            Command.BUFFER_FREEZE: lambda: bytes([r.buffer_freeze]),
+            Command.LED_PWM_INVERT: lambda: bytes([r.led_pwm_invert]),
+            Command.LED_ENABLE: lambda: bytes([r.led_enable]),
+            Command.LED_CURRENT: lambda: r.led_current,
         }
         if code not in simple:
             raise _Refused(f"read of unknown command 0x{code:04X}")
@@ -225,8 +339,12 @@ class Dlpc350Controller:
         size = WRITE_SIZES.get(code)
         if code != Command.MAILBOX_DATA and (size is None or len(p) != size):
             raise _Refused(f"write 0x{code:04X} with {len(p)} bytes")
+        if r.power_mode != 0 and code != Command.POWER_MODE:
+            raise _Refused("the board is in standby")
         if code in LOCKED_WHILE_RUNNING and r.sequencer != SequencerState.STOP:
             raise _Refused("pattern settings change while the sequencer is not stopped")
+        if code in self.faults.sticky:
+            return b""  # acknowledged, not taken
         if code in LOCKED_WHILE_RUNNING and code != Command.LUT_VALIDATE:
             r.validated = False
         if code == Command.PATTERN_START_STOP:
@@ -269,7 +387,48 @@ class Dlpc350Controller:
             r.validation = validate_lut(r, self.video_hz())
             r.validated = True
             self._busy_polls_left = self.faults.validation_busy_polls
+        else:
+            self._write_board(code, p)
         return b""
+
+    def _write_board(self, code: int, p: bytes) -> None:
+        """Power, input-port, flip, freeze and LED settings (TI API value ranges)."""
+        r = self.regs
+        value = p[0]
+        limits: dict[int, int] = {
+            Command.POWER_MODE: 1,
+            Command.PIXEL_FORMAT: 2,
+            Command.PORT_CLOCK: 2,
+            Command.FLIP_LONG_AXIS: 1,
+            Command.FLIP_SHORT_AXIS: 1,
+            Command.BUFFER_FREEZE: 1,
+            Command.LED_PWM_INVERT: 1,
+            Command.LED_ENABLE: 0x0F,
+        }
+        if code in limits and value > limits[code]:
+            raise _Refused(f"value {value} for 0x{code:04X}")
+        if code == Command.SOURCE_SELECT and (value & 7 > 3 or value >> 3 > 5):
+            raise _Refused(f"input source byte 0x{value:02X}")
+        if code == Command.DATA_CHANNEL_SWAP and value & 0x7F > 5:
+            raise _Refused(f"channel swap byte 0x{value:02X}")
+        fields: dict[int, str] = {
+            Command.POWER_MODE: "power_mode",
+            Command.SOURCE_SELECT: "source_select",
+            Command.PIXEL_FORMAT: "pixel_format",
+            Command.PORT_CLOCK: "port_clock",
+            Command.DATA_CHANNEL_SWAP: "channel_swap",
+            Command.FLIP_LONG_AXIS: "flip_long",
+            Command.FLIP_SHORT_AXIS: "flip_short",
+            Command.BUFFER_FREEZE: "buffer_freeze",
+            Command.LED_PWM_INVERT: "led_pwm_invert",
+            Command.LED_ENABLE: "led_enable",
+        }
+        if code == Command.LED_CURRENT:
+            r.led_current = bytes(p)
+        elif code in fields:
+            setattr(r, fields[code], value)
+        else:  # pragma: no cover - every size-checked command is handled above
+            raise _Refused(f"write 0x{code:04X}")
 
     def _mailbox_data(self, payload: bytes) -> None:
         r = self.regs

@@ -124,6 +124,7 @@ class Dlpc350UsbBackend(usb.backend.IBackend):  # type: ignore[misc]
             self.messages.clear()
 
     def _check_connected(self) -> None:
+        self.controller.apply_due()
         if self.controller.faults.disconnected:
             raise usb.core.USBError(
                 "No such device (it may have been disconnected)", -4, errno.ENODEV
@@ -131,6 +132,7 @@ class Dlpc350UsbBackend(usb.backend.IBackend):  # type: ignore[misc]
 
     # -- enumeration and descriptors ------------------------------------------------------
     def enumerate_devices(self) -> list[Any]:
+        self.controller.apply_due()
         return [] if self.controller.faults.disconnected else [self._dev_id]
 
     def get_device_descriptor(self, dev: Any) -> Any:
