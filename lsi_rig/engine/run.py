@@ -138,6 +138,7 @@ class CaptureRun:
         failures = 0
         while True:
             problem: str
+            error: DeviceError | None = None
             try:
                 record = engine._measure(
                     self.plan,
@@ -154,7 +155,7 @@ class CaptureRun:
             except DeviceError as exc:
                 if not is_transient(exc):
                     raise
-                problem = str(exc)
+                problem, error = str(exc), exc
             else:
                 if not (record.flags & TRANSIENT_FLAGS):
                     return record
@@ -177,7 +178,10 @@ class CaptureRun:
                 self._show(scene)
                 failures = 0
                 continue
-            raise DeviceError(f"{where}: {problem} (after {failures} attempts)")
+            message = f"{where}: {problem} (after {failures} attempts)"
+            if error is not None:  # keep the device's error class (timeout, not found, …)
+                raise type(error)(message) from error
+            raise DeviceError(message)
 
     def _commit(self, record: MeasurementRecord, scene_id: str) -> None:
         problem = self._check_health(record)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 from lsi_rig.config import load_rig
@@ -19,6 +20,7 @@ from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector.grpc_double import DaqFault
 from lsi_rig.dmd.dlpc350.emulator import DmdFault
 from lsi_rig.engine import AcquisitionEngine, Progress
+from lsi_rig.engine.policy import ErrorPolicy, OnExhausted
 from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.masks import load_masks
 from lsi_rig.rig import Rig, build_rig
@@ -51,7 +53,11 @@ class _Sink:
 
 
 def _capture_with_fault(
-    inject: Callable[[Rig], None], *, poll_status: bool = True, scenes: int = 6
+    inject: Callable[[Rig], None],
+    *,
+    poll_status: bool = True,
+    scenes: int = 6,
+    retries: int = 0,
 ) -> tuple[BaseException | None, list[Any], float]:
     """Capture on the emulated rig; after record ``FAULT_AT_RECORD`` inject the fault. Like
     the engine's error policy will, poll ``dmd.status().check()`` after every record."""
@@ -70,7 +76,12 @@ def _capture_with_fault(
             if poll_status and progress.records_done >= 1:
                 rig.dmd.status().check()
 
-        engine = AcquisitionEngine(rig, on_progress=on_progress)
+        engine = AcquisitionEngine(
+            rig,
+            on_progress=on_progress,
+            policy=ErrorPolicy(retries=retries, on_exhausted=OnExhausted.FAIL),
+            health_interval_s=float("inf"),  # this test polls by itself (or not at all)
+        )
         t0 = time.monotonic()
         error: BaseException | None = None
         try:
@@ -141,14 +152,29 @@ class TestDaqFaults:
         assert len(records) == FAULT_AT_RECORD and elapsed < BOUND_S
 
     def test_daqmx_error_mid_read_keeps_what_arrived(self) -> None:
-        """Reads go in 20 ms chunks (29 samples of 36): the failed second one loses its 7."""
-        error, records, _ = _capture_with_fault(
-            lambda rig: rig.emulators["daq_grpc"].inject(DaqFault.OVERWRITE, after_samples=32),
-            poll_status=False,
-        )
+        """Reads go in 20 ms chunks (29 samples of 36): the failed second one loses its 7. The
+        reading keeps what arrived, flagged; the engine's policy then measures the record again
+        (a partial read is transient), so the session holds six clean records."""
+        readings: list[Any] = []
+
+        def inject(rig: Rig) -> None:
+            read = rig.detector.read
+
+            def spy() -> Any:
+                reading = read()
+                readings.append(reading)
+                return reading
+
+            rig.detector.read = spy  # type: ignore[method-assign]
+            rig.emulators["daq_grpc"].inject(DaqFault.OVERWRITE, after_samples=32)
+
+        error, records, _ = _capture_with_fault(inject, poll_status=False, retries=1)
         assert error is None and len(records) == 6
-        assert records[FAULT_AT_RECORD].flags & RecordFlags.PARTIAL_READ
-        assert not any(r.flags & RecordFlags.PARTIAL_READ for i, r in enumerate(records) if i != 2)
+        partial = readings[0]
+        assert partial.flags & RecordFlags.PARTIAL_READ
+        finite = np.isfinite(partial.samples_v)
+        assert finite[:29].all() and not finite[29:].any()
+        assert not any(r.flags & RecordFlags.PARTIAL_READ for r in records)
 
     def test_daqmx_error_before_any_sample(self) -> None:
         error, records, elapsed = _capture_with_fault(
