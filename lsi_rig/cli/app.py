@@ -24,12 +24,23 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from lsi_rig.cli import capture_cmd, demo_cmd, inspect_cmd, models_cmd
+    from lsi_rig.cli import (
+        batch_cmd,
+        capture_cmd,
+        demo_cmd,
+        export_cmd,
+        inspect_cmd,
+        models_cmd,
+        report_cmd,
+    )
 
     capture_cmd.register(app)
     inspect_cmd.register(app)
     demo_cmd.register(app)
     models_cmd.register(app)
+    batch_cmd.register(app)
+    report_cmd.register(app)
+    export_cmd.register(app)
 
 
 _register()

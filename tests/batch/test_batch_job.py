@@ -176,8 +176,9 @@ def test_resume_refuses_a_plain_capture_and_a_different_manifest(
     dataset: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     plain = dataset["root"] / "plain.h5"
+    images = str(dataset["root"] / "imgs")
     code = main(
-        ["capture", "--rig", "sim-ideal", "--masks", MASKS, "--images", str(dataset["root"] / "imgs"),
+        ["capture", "--rig", "sim-ideal", "--masks", MASKS, "--images", images,
          "--out", str(plain), "--size", "16", "--quiet"]
     )  # fmt: skip
     assert code == 0

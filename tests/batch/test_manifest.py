@@ -105,7 +105,7 @@ def test_images_folder_manifest(tmp_path: Path) -> None:
     with pytest.raises(SceneError, match="split 'val'"):
         manifest_from_images([tmp_path / "imgs"], split="val")
     make_images(tmp_path / "hidden", [".x"])
-    with pytest.raises(SceneError, match="starts with '.'"):
+    with pytest.raises(SceneError, match=r"starts with '\.'"):
         manifest_from_images([tmp_path / "hidden" / ".x.png"])
 
 
