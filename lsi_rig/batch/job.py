@@ -195,9 +195,9 @@ class BatchJob:
             return self._capture
         request = self.request
         self._state = JobState.PREPARING
-        entries, settings = self._entries_and_settings()
+        entries, settings, first = self._entries_and_settings()
         source = manifest_scene_source(entries, size=settings.size, on_checked=self._checked)
-        scenes = PrefetchingScenes(source)
+        scenes = PrefetchingScenes(source, first=first)
         overrides = {k: getattr(settings, k) for k in PLAN_KEYS if k != "no_references"}
         try:
             plan = plan_from_config(
@@ -254,7 +254,8 @@ class BatchJob:
             capture.pause(pause)
         return capture
 
-    def _entries_and_settings(self) -> tuple[list[ManifestEntry], BatchSettings]:
+    def _entries_and_settings(self) -> tuple[list[ManifestEntry], BatchSettings, int]:
+        """Scenes in display order, the settings, and the first scene still to measure."""
         request = self.request
         manifest = request.manifest
         if not request.resume:
@@ -262,7 +263,7 @@ class BatchJob:
             seed = choose_seed(settings.order, settings.seed)
             settings = dataclasses.replace(settings, seed=seed)
             order = scene_order(len(manifest), settings.order, seed)
-            return [manifest.entries[int(i)] for i in order], settings
+            return [manifest.entries[int(i)] for i in order], settings, 0
         return _resumed_entries(request.out, manifest, request.settings)
 
     def _stored_settings(
@@ -369,8 +370,9 @@ class BatchJob:
 
 def _resumed_entries(
     out: Path, manifest: Manifest, given: BatchSettings
-) -> tuple[list[ManifestEntry], BatchSettings]:
-    """The manifest entries in the session's stored order, and the session's settings."""
+) -> tuple[list[ManifestEntry], BatchSettings, int]:
+    """The manifest entries in the session's stored order, the session's settings, and the
+    first scene with records still to measure."""
     from lsi_rig.storage import open_session
 
     path = out.expanduser().absolute()
@@ -379,6 +381,7 @@ def _resumed_entries(
     with open_session(path) as reader:
         info = batch_info(reader.extra)
         stored_ids = [s.scene_id for s in reader.scenes()]
+        table = reader.records_table()
     if info is None:
         raise SessionError(
             f"cannot resume {path} as a batch: it holds no batch metadata (a plain capture? "
@@ -407,7 +410,13 @@ def _resumed_entries(
             path.name,
             ", ".join(differing),
         )
-    return [by_id[i] for i in stored_ids], settings
+    done = set(zip(table["scene_index"].tolist(), table["repeat_index"].tolist(), strict=True))
+    repeats = settings.repeats or 1
+    first = next(
+        (s for s in range(len(stored_ids)) if any((s, r) not in done for r in range(repeats))),
+        0,
+    )
+    return [by_id[i] for i in stored_ids], settings, first
 
 
 def _given(settings: BatchSettings, key: str) -> Any:

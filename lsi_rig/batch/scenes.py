@@ -68,17 +68,24 @@ def manifest_scene_source(
 
 
 class PrefetchingScenes:
-    """Wraps a scene source: loading scene ``i`` starts loading scene ``i + 1`` in a worker
-    thread. Errors surface where the scene is asked for, as without prefetching. ``close()``
-    ends the worker (a batch job does it when the capture ends)."""
+    """Wraps a scene source: loading scene ``i`` starts loading scenes ``i + 1 … i + ahead`` in
+    worker threads, so a slow decode (a 1024×1024 JPEG resized with LANCZOS takes longer than
+    one 85 ms scene on a busy PC) still finishes in time. Errors surface where the scene is
+    asked for, as without prefetching. ``close()`` ends the workers (a batch job does it when
+    the capture ends)."""
 
-    def __init__(self, source: SceneSource, *, ahead: int = 1) -> None:
+    def __init__(
+        self, source: SceneSource, *, ahead: int = 2, workers: int = 2, first: int = 0
+    ) -> None:
         self.source = source
         self.ahead = max(1, ahead)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="lsi-rig scene prefetch")
+        self._pool = ThreadPoolExecutor(
+            max(1, workers), thread_name_prefix="lsi-rig scene prefetch"
+        )
         self._pending: dict[int, Future[Scene]] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._schedule(first - 1)  # the first scene loads while the DMD is being programmed
 
     @property
     def infos(self) -> Sequence[SceneInfo]:

@@ -80,16 +80,27 @@ class CountingSource:
         return Scene(f"s{index}", np.full((2, 2, 3), index, dtype=np.uint8))
 
 
-def test_prefetching_loads_the_next_scene_in_a_worker_thread() -> None:
-    inner = CountingSource(4)
-    scenes = PrefetchingScenes(inner)
+def test_prefetching_loads_ahead_in_worker_threads() -> None:
+    inner = CountingSource(5)
+    scenes = PrefetchingScenes(inner, ahead=2, workers=2)
     try:
-        for i in range(4):
+        for i in range(5):
             scene = scenes.load(i)
             assert scene.scene_id == f"s{i}" and int(scene.image[0, 0, 0]) == i
-        assert inner.loaded == [0, 1, 2, 3]  # each scene decoded once
-        assert inner.threads[0] == threading.current_thread().name
-        assert all(t.startswith("lsi-rig scene prefetch") for t in inner.threads[1:])
+        assert sorted(inner.loaded) == [0, 1, 2, 3, 4]  # each scene decoded once
+        assert all(t.startswith("lsi-rig scene prefetch") for t in inner.threads)
+    finally:
+        scenes.close()
+
+
+def test_prefetching_starts_at_the_first_scene_to_measure() -> None:
+    inner = CountingSource(6)
+    inner.gate.clear()
+    scenes = PrefetchingScenes(inner, ahead=2, first=3)  # a resume: scenes 0-2 are done
+    inner.gate.set()
+    try:
+        assert scenes.load(3).scene_id == "s3"
+        assert 0 not in inner.loaded and {3, 4} <= set(inner.loaded)
     finally:
         scenes.close()
 
