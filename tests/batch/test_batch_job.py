@@ -24,9 +24,11 @@ from lsi_rig.batch import (
 from lsi_rig.batch.order import scene_order
 from lsi_rig.cli.app import main
 from lsi_rig.config import load_rig
+from lsi_rig.config.load import dump_rig
 from lsi_rig.core.calibration import CalibrationSnapshot
 from lsi_rig.core.errors import SessionError
-from lsi_rig.jobs import JobState, StateChanged
+from lsi_rig.jobs import JobState, RecordCommitted, StateChanged
+from lsi_rig.jobs.resume import plan_differences
 from lsi_rig.masks import load_masks
 from lsi_rig.storage import open_session
 
@@ -266,3 +268,49 @@ def test_cli_batch_errors_are_one_line_and_leave_no_file(
     for needle in needles:
         assert needle in err[0], err[0]
     assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_a_resumed_batch_rebuilds_the_stored_order_and_settings(
+    dataset: dict[str, Path],
+) -> None:
+    """Up to the storage layer (``SessionWriter.reopen``): the resumed capture job gets the same
+    scenes in the same shuffled order, the same plan, and starts loading at the first scene
+    still to measure — whatever order and seed the resuming command gives."""
+    first = BatchJob(
+        _request(
+            dataset,
+            settings=BatchSettings(repeats=2, order=ScanOrder.SHUFFLED, seed=21, size=16),
+            write_report=False,
+        )
+    )
+    first.subscribe(
+        lambda e: first.stop() if isinstance(e, RecordCommitted) and e.index == 6 else None
+    )
+    assert first.run().job.status == "interrupted"
+    path = dataset["root"] / "batch.h5"
+    with open_session(path) as reader:
+        stored = reader.scenes()
+        rig_yaml = reader.rig_config_yaml
+        mask_sha = reader.masks().sha256
+        assert reader.n_records == 7  # scenes 0-2 complete, scene 3 has repeat 0
+    again = BatchJob(
+        _request(dataset, resume=True, settings=BatchSettings(order=ScanOrder.FIXED, size=16))
+    )
+    capture = again.prepare()
+    try:
+        plan = capture.request.plan
+        assert list(plan.scenes.infos) == stored
+        assert plan.repeats == 2 and capture.request.resume
+        assert not plan_differences(
+            stored_rig_yaml=rig_yaml,
+            current_rig_yaml=dump_rig(capture.request.rig_config),
+            stored_mask_sha256=mask_sha,
+            stored_scenes=stored,
+            stored_calibration_sha256=None,
+            plan=plan,
+            calibration_sha256=None,
+        )
+        scenes = plan.scenes
+        assert sorted(scenes._pending) == [3, 4]  # type: ignore[attr-defined]
+    finally:
+        scenes.close()  # type: ignore[attr-defined]
