@@ -133,9 +133,13 @@ def batch(
     reference_every: Annotated[
         int | None, typer.Option(min=1, help="dark/bright references every K masks")
     ] = None,
-    no_references: Annotated[bool, typer.Option(help="no interleaved references")] = False,
+    no_references: Annotated[
+        bool, typer.Option("--no-references", help="no interleaved references")
+    ] = False,
     exposure_us: Annotated[float | None, typer.Option(help="pattern exposure (µs)")] = None,
-    complementary: Annotated[bool, typer.Option(help="differential: mask then complement")] = False,
+    complementary: Annotated[
+        bool, typer.Option("--complementary", help="differential: mask then complement")
+    ] = False,
     order: Annotated[str, typer.Option(help="fixed (manifest order) or shuffled")] = "fixed",
     seed: Annotated[int | None, typer.Option(help="seed of the shuffled order")] = None,
     size: Annotated[int, typer.Option(min=0, help="scenes resized to size×size (0: keep)")] = 256,
@@ -153,14 +157,16 @@ def batch(
         typer.Option("--resume", help="continue this interrupted batch", show_default=False),
     ] = None,
     force: Annotated[
-        bool, typer.Option(help="resume although rig, masks or scenes differ")
+        bool, typer.Option("--force", help="resume although rig, masks or scenes differ")
     ] = False,
-    overwrite: Annotated[bool, typer.Option(help="replace an existing output file")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace an existing output file")
+    ] = False,
     report_dir: Annotated[
         Path | None, typer.Option(help="QA report folder (default: <out stem>_report)")
     ] = None,
-    no_report: Annotated[bool, typer.Option(help="no QA report at the end")] = False,
-    quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="no QA report at the end")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
 ) -> None:
     """Capture an image set through a rig into one session, with ground truth and a QA report."""
     from lsi_rig.batch import (
@@ -263,7 +269,7 @@ def _report(job: Any, *, interrupted: bool) -> None:
     summary = capture.summary
     if capture.path is None or summary is None:
         typer.echo("batch cancelled before capture started: no file written", err=True)
-        raise typer.Exit(130 if interrupted else 1)
+        raise KeyboardInterrupt  # main() reports it and exits 130
     flags = ", ".join(f"{k}={v}" for k, v in sorted(summary.flag_counts.items())) or "none"
     skipped = f", {len(summary.skipped)} skipped" if summary.skipped else ""
     done = summary.records_before + summary.records_written
@@ -278,4 +284,4 @@ def _report(job: Any, *, interrupted: bool) -> None:
     if capture.status != "complete":
         typer.echo(f"continue with: lsi-rig batch ... --resume {capture.path}", err=True)
     if interrupted:
-        raise typer.Exit(130)
+        raise KeyboardInterrupt  # main() reports it and exits 130
