@@ -22,7 +22,8 @@ PATTERN_DARK, PATTERN_BRIGHT = 2, 3  # lsi_rig.dmd.sequence.PatternKind codes (s
 LONG_GAP_MIN_S = 1.0
 LONG_GAP_FACTOR = 20.0
 LISTED = 50  # ids / keys listed in full; the counts are always complete
-_RUN_LINE = re.compile(r"capture (started|resumed):")
+_RUN_LINE = re.compile(r"capture (started|resumed):")  # the capture job, at INFO
+_OPEN_LINE = re.compile(r"session \S+ (created|reopened)|session reopened")  # the writer itself
 
 
 @dataclass(frozen=True, eq=False)
@@ -242,7 +243,10 @@ def build_report(path: str | Path) -> QaReport:
             "records": int(table.size),
             "batch": info is not None and bool(info.settings),
             "imported": bool(provenance and provenance.get("kind") == "imported"),
-            "runs": sum(1 for line in log_lines if _RUN_LINE.search(line)),
+            "runs": max(
+                sum(1 for line in log_lines if _RUN_LINE.search(line)),
+                sum(1 for line in log_lines if _OPEN_LINE.search(line)),
+            ),
             "log_warnings": sum(1 for line in log_lines if " WARNING " in line),
             "log_errors": sum(1 for line in log_lines if " ERROR " in line),
         },

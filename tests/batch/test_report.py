@@ -43,6 +43,7 @@ def test_counts_coverage_drift_timing_and_throughput(tmp_path: Path, images: lis
     s = report.summary
     assert s["session"]["status"] == "interrupted" and s["session"]["records"] == m
     assert s["session"]["batch"] and s["session"]["scenes"] == 10
+    assert s["session"]["runs"] == 1  # the writer's "session … created" line
     cov = s["coverage"]
     assert (cov["planned"], cov["recorded"], cov["unique"], cov["duplicates"]) == (20, 18, 17, 1)
     assert cov["missing"] == 3 and cov["scenes_incomplete"] == 2
