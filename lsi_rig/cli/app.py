@@ -24,12 +24,23 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from lsi_rig.cli import capture_cmd, demo_cmd, inspect_cmd, models_cmd
+    from lsi_rig.cli import (
+        batch_cmd,
+        capture_cmd,
+        demo_cmd,
+        export_cmd,
+        inspect_cmd,
+        models_cmd,
+        report_cmd,
+    )
 
     capture_cmd.register(app)
     inspect_cmd.register(app)
     demo_cmd.register(app)
     models_cmd.register(app)
+    batch_cmd.register(app)
+    report_cmd.register(app)
+    export_cmd.register(app)
 
 
 _register()
@@ -39,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and exit code 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=argv, standalone_mode=False, prog_name="lsi-rig")
+        # typer >= 0.2x returns the exit code of typer.Exit / Ctrl-C instead of raising it
+        code = app(args=argv, standalone_mode=False, prog_name="lsi-rig")
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -54,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except LsiRigError as exc:
         print(f"lsi-rig: error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,9 +15,10 @@ import contextlib
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lsi_rig.config.schema import RigConfig
 from lsi_rig.core.calibration import AppliedCalibration
@@ -48,7 +49,9 @@ Listener = Callable[[JobEvent], None]
 @dataclass(frozen=True)
 class CaptureRequest:
     """Everything a capture needs. ``resume``: ``out`` is an interrupted session to continue
-    (refused when rig, masks, scenes or calibration differ, unless ``force``)."""
+    (refused when rig, masks, scenes or calibration differ, unless ``force``). ``extra``: more
+    ``SessionMetadata.extra`` entries for a new file (``/config/extra``: a batch's manifest,
+    splits and labels); a resumed file keeps the ones it was created with."""
 
     rig_config: RigConfig
     plan: CapturePlan
@@ -60,6 +63,7 @@ class CaptureRequest:
     policy: ErrorPolicy = field(default_factory=ErrorPolicy)
     health_interval_s: float = 1.0
     calibration: AppliedCalibration | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def effective_plan(self) -> CapturePlan:
         """The plan as the engine runs it: scenes drawn through the calibration, if any."""

@@ -121,7 +121,7 @@ class SessionTarget:
             calibration=None,
             command=self.request.command,
             trace_shape=trace_shape,
-            extra={"sequence_period_us": timing.sequence_period_us},
+            extra={**self.request.extra, "sequence_period_us": timing.sequence_period_us},
         )
         self.writer = SessionWriter(self.path, metadata, overwrite=self.request.overwrite)
 
