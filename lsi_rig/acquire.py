@@ -8,14 +8,13 @@ once capture has started, every completed record is on disk whatever happens nex
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lsi_rig.config.load import dump_rig
 from lsi_rig.config.schema import RigConfig
-from lsi_rig.core.errors import SessionError
+from lsi_rig.core.paths import check_output_path
 from lsi_rig.engine import AcquisitionEngine, CapturePlan, Progress, RunSummary
 from lsi_rig.rig import Rig, build_rig
 
@@ -27,28 +26,6 @@ class CaptureResult:
     path: Path
     summary: RunSummary
     status: str
-
-
-def check_output_path(path: Path, *, overwrite: bool) -> None:
-    """Fail early and clearly when the session file cannot be written."""
-    try:
-        _check_output_path(path, overwrite=overwrite)
-    except OSError as exc:
-        raise SessionError(f"output {path}: unusable path ({exc.strerror or exc})") from None
-
-
-def _check_output_path(path: Path, *, overwrite: bool) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.suffix.lower() not in (".h5", ".hdf5"):
-        raise SessionError(f"output {path}: session files must end in .h5 or .hdf5")
-    if not folder.exists():
-        raise SessionError(f"output {path}: folder {folder} does not exist (create it first)")
-    if not folder.is_dir():
-        raise SessionError(f"output {path}: {folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise SessionError(f"output {path}: folder {folder} is not writable (check permissions)")
-    if path.exists() and not overwrite:
-        raise SessionError(f"output {path}: file exists (choose another name or pass --overwrite)")
 
 
 def capture_session(
