@@ -38,6 +38,7 @@ class MeasurementRecord:
     n_averaged: int
     flags: RecordFlags = RecordFlags.NONE
     trace_v: np.ndarray | None = None
+    calibrated_v: np.ndarray | None = None
 
     @property
     def n(self) -> int:
