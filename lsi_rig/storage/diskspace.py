@@ -29,8 +29,10 @@ _FULL_TEXT = (
     "File too large",
     "Disk quota",
 )
-#: Space kept free for closing the file cleanly (status, log line, HDF5 metadata).
-CLOSE_MARGIN_BYTES = 256 * 1024
+#: Free space the guard leaves for closing cleanly (closing log line, status, trimming).
+CLOSE_MARGIN_BYTES = 64 * 1024
+#: Smallest disk reserve a writer holds (room for HDF5 to close after a real ENOSPC).
+MIN_RESERVE_BYTES = 256 * 1024
 _RECHECK_S = 0.02
 
 

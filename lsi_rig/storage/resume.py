@@ -17,7 +17,7 @@ from lsi_rig.core.errors import SessionError
 from lsi_rig.storage import layout as L
 from lsi_rig.storage.appending import append_bytes
 from lsi_rig.storage.columns import ColumnBuilder
-from lsi_rig.storage.diskspace import CLOSE_MARGIN_BYTES
+from lsi_rig.storage.diskspace import MIN_RESERVE_BYTES
 from lsi_rig.storage.finalize import prepare_append
 from lsi_rig.storage.liveness import current_identity
 from lsi_rig.storage.lock import SessionLock, SessionLockedError, locked_message
@@ -91,7 +91,7 @@ def reopen_session(
                 float(seq["exposure_us"][0]),
                 float(seq["period_us"][0]),
             )
-        lock.grow_reserve(max(CLOSE_MARGIN_BYTES, 2 * append_bytes(shape)))
+        lock.grow_reserve(max(MIN_RESERVE_BYTES, 2 * append_bytes(shape)))
         me = current_identity()
         prepare_append(path, session_uuid, me, time.time_ns())
         writer = cls.__new__(cls)

@@ -37,7 +37,7 @@ from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.storage import layout as L
 from lsi_rig.storage.appending import SwmrAppender, append_bytes
 from lsi_rig.storage.columns import ColumnBuilder
-from lsi_rig.storage.diskspace import CLOSE_MARGIN_BYTES
+from lsi_rig.storage.diskspace import MIN_RESERVE_BYTES
 from lsi_rig.storage.finalize import create_file, finalize
 from lsi_rig.storage.liveness import current_identity
 from lsi_rig.storage.lock import SessionLock
@@ -73,7 +73,7 @@ class SessionWriter:
         shape = RecordShape.of(metadata)
         seq = metadata.sequence
         builder = ColumnBuilder(shape, len(metadata.scenes), seq.exposure_us, seq.period_us)
-        reserve = max(CLOSE_MARGIN_BYTES, 2 * append_bytes(shape))
+        reserve = max(MIN_RESERVE_BYTES, 2 * append_bytes(shape))
         lock = SessionLock.acquire(target, "capture", reserve_bytes=reserve)
         try:
             if overwrite and target.exists():
