@@ -111,8 +111,10 @@ class SwmrAppender:
         if self.failure is not None:
             raise self.failure
         start = self.n
-        nbytes = sum(b.nbytes for b in blocks.values())
-        if not self._guard.room(max(nbytes, self._per_append)):
+        nbytes = self._per_append
+        if m > 1:
+            nbytes = max(nbytes, sum(b.nbytes for b in blocks.values()))
+        if not self._guard.room(nbytes):
             raise self.stop_writing(None)
         try:
             if start + m > self._capacity:

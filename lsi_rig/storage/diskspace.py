@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import os
-import time
 from pathlib import Path
 
 try:
@@ -33,7 +32,6 @@ _FULL_TEXT = (
 CLOSE_MARGIN_BYTES = 64 * 1024
 #: Smallest disk reserve a writer holds (room for HDF5 to close after a real ENOSPC).
 MIN_RESERVE_BYTES = 256 * 1024
-_RECHECK_S = 0.02
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -85,28 +83,30 @@ def restore_file_size_limit(previous: tuple[int, int] | None) -> None:
 
 
 class DiskGuard:
-    """Answers "is there room for one more append?" cheaply: the free space is measured at
-    most every 20 ms, and always when the last measurement minus what was written since comes
-    close to the limit."""
+    """Answers "is there room for one more append?" cheaply: the free space is measured every
+    ``RECHECK_APPENDS`` appends, and always when the last measurement minus what was written
+    since comes close to the limit."""
+
+    RECHECK_APPENDS = 32
 
     def __init__(self, path: Path, bytes_per_append: int) -> None:
         self.path = path
         self.need = int(bytes_per_append) + CLOSE_MARGIN_BYTES
         self._limit = file_size_limit()
-        self._free: int | None = None
-        self._checked = -1.0
+        self._free = -1
+        self._countdown = 0
 
     def room(self, nbytes: int) -> bool:
         """Room for an append that writes about ``nbytes`` (plus the close margin)?"""
-        now = time.monotonic()
         need = nbytes + self.need
-        if self._free is None or now - self._checked > _RECHECK_S or self._free < 4 * need:
-            self._free = free_bytes(self.path.parent)
-            self._checked = now
-        if self._free is not None:
-            if self._free < need:
-                return False
-            self._free -= nbytes
+        self._countdown -= 1
+        if self._countdown < 0 or self._free < 4 * need:
+            free = free_bytes(self.path.parent)
+            self._free = free if free is not None else 1 << 62
+            self._countdown = self.RECHECK_APPENDS
+        if self._free < need:
+            return False
+        self._free -= nbytes
         if self._limit is not None:
             try:
                 size = os.stat(self.path).st_size

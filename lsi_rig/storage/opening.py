@@ -8,8 +8,10 @@ SWMR mode, with bounded metadata read attempts (:data:`~lsi_rig.storage.h5io.SWM
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import h5py
 import numpy as np
@@ -54,3 +56,24 @@ def open_file(path: Path) -> tuple[h5py.File, bool, Superblock]:
         else:
             advice = "the file is corrupt or truncated; restore it from a copy"
         raise SessionError(f"cannot open session file {path}: {advice} ({exc})") from None
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def reads_guard(method: _F) -> _F:
+    """Data that passed the checks on open can still be unreadable (a damaged chunk index or
+    chunk): HDF5's error becomes one SessionError line naming the file."""
+
+    @functools.wraps(method)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (OSError, RuntimeError, KeyError) as exc:
+            raise SessionError(
+                f"session file {self.path} is damaged: {method.__name__}() failed "
+                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); restore it "
+                "from a copy"
+            ) from None
+
+    return cast(_F, guarded)

@@ -10,13 +10,11 @@ writes it after the rows.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import numpy as np
 
@@ -31,29 +29,11 @@ from lsi_rig.storage import layout as L
 from lsi_rig.storage.calibration import read_calibration
 from lsi_rig.storage.liveness import STALE_AFTER_S, WriterIdentity, writer_alive
 from lsi_rig.storage.opening import open_file, plain, truncated_error
+from lsi_rig.storage.opening import reads_guard as _reads
 from lsi_rig.storage.validate import StoredShape, check_count, check_structure
 from lsi_rig.storage.values import read_mapping, read_text, read_value
 
 logger = logging.getLogger(__name__)
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _reads(method: _F) -> _F:
-    """Data that passed the checks on open can still be unreadable (a damaged chunk index or
-    chunk): HDF5's error becomes one SessionError line naming the file."""
-
-    @functools.wraps(method)
-    def guarded(self: SessionReader, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (OSError, RuntimeError, KeyError) as exc:
-            raise SessionError(
-                f"session file {self.path} is damaged: {method.__name__}() failed "
-                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); restore it "
-                "from a copy"
-            ) from None
-
-    return cast(_F, guarded)
 
 
 class SessionReader:
@@ -335,39 +315,9 @@ class SessionReader:
     @_reads
     def summary(self) -> dict[str, Any]:
         """JSON-able overview (``lsi-rig inspect --json``)."""
-        m = self._file[L.MASKS].attrs
-        seq = self.sequence_table()
-        table = self.records_table()
-        flags = table["flags"]
-        counts = {f.name: int(np.count_nonzero(flags & int(f))) for f in RecordFlags if f.value}
-        trace = self._file[L.RECORDS].get(L.TRACE)
-        cal = self._calibration
-        out = {
-            "path": str(self.path),
-            **{k: v for k, v in self.attrs.items() if not k.startswith("writer_")},
-            "masks": {k: plain(m[k]) for k in ("name", "source", "n", "height", "width")}
-            | {"complementary": bool(m["complementary"]), "sha256": plain(m["sha256"])},
-            "sequence": {
-                "n_patterns": int(seq["kinds"].shape[0]),
-                "exposure_us": float(seq["exposure_us"][0]) if seq["kinds"].size else None,
-                "period_us": float(seq["period_us"][0]) if seq["kinds"].size else None,
-            },
-            "scenes": {
-                "count": len(self._scene_ids),
-                "measured": len(set(table["scene_index"][table["scene_index"] >= 0].tolist())),
-            },
-            "devices": sorted(self.devices),
-            "calibration": "none"
-            if cal is None
-            else {"sha256": cal.sha256, "source": cal.source, "created_utc": cal.created_utc},
-            "calibrated_vectors": self.has_calibrated,
-            "trace_shape": list(trace.shape[1:]) if trace is not None else None,
-            "flag_counts": {k: v for k, v in counts.items() if v},
-            "log_lines": len(self.log_lines()),
-        }
-        if self.needs_recovery:
-            out["needs_recovery"] = f"writer died; run `lsi-rig recover {self.path}`"
-        return out
+        from lsi_rig.storage.summary import summarize
+
+        return summarize(self)
 
     def close(self) -> None:
         self._file.close()
