@@ -23,6 +23,7 @@ import h5py
 import numpy as np
 
 from lsi_rig.core.errors import SessionError
+from lsi_rig.core.paths import check_output_path
 from lsi_rig.storage import layout as L
 from lsi_rig.storage.diskspace import free_bytes
 from lsi_rig.storage.h5io import open_read
@@ -151,6 +152,7 @@ def _recover(path: Path) -> RecoverReport:
         status = L.RunStatus.INTERRUPTED.value if before == "running" else before
         if _is_finished(reader, src):
             return RecoverReport(path, before, status, n, 0, changed=False)
+        check_output_path(tmp, overwrite=False, suffixes=None, what=f"cannot recover {path}: copy")
         size = path.stat().st_size
         free = free_bytes(path.parent)
         if free is not None and free < size + (1 << 20):

@@ -119,6 +119,17 @@ class TestRecover:
         assert path.read_bytes() == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["k.h5"]  # stale lock removed too
 
+    def test_unwritable_folder_is_refused(self, tmp_path: Path, monkeypatch) -> None:
+        import os
+
+        path = _killed(tmp_path / "k.h5", 2)
+        before = path.read_bytes()
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, m: False if Path(p) == tmp_path else real(p, m))
+        with pytest.raises(SessionError, match=r"cannot recover .*k\.h5: copy .* not writable"):
+            recover_session(path)
+        assert path.read_bytes() == before
+
     def test_damaged_file_is_not_recovered(self, tmp_path: Path) -> None:
         path = _killed(tmp_path / "k.h5", 4)
         data = bytearray(path.read_bytes())
