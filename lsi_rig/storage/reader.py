@@ -111,15 +111,21 @@ class SessionReader:
 
     @_reads
     def refresh(self) -> int:
-        """Re-read the committed-record count (and the extents) of a file being written."""
+        """Re-read the committed-record count (and the extents) of a file being written.
+
+        The counter is read before the extents are refreshed: the writer grows the datasets
+        and flushes them before it writes the counter, so extents read afterwards cover it."""
         f = self._file
         if self._swmr:
             f[L.RUN_N_RECORDS].refresh()
+        n = int(f[L.RUN_N_RECORDS][()])
+        if self._swmr:
             for name in ("table", *self._names):
                 f[L.RECORDS][name].refresh()
-        n = int(f[L.RUN_N_RECORDS][()])
         extent = min(f[L.RECORDS][name].shape[0] for name in ("table", *self._names))
         size = self.path.stat().st_size if self._swmr else self._superblock.size
+        if self._swmr and n > extent and self.writer_alive:
+            n = extent  # a live writer's metadata not yet seen in full: the next refresh will
         self.n_records = check_count(
             self.path, n, extent, self.shape.row_bytes, size, "/run/n_records"
         )
