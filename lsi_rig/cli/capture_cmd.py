@@ -1,4 +1,10 @@
-"""``lsi-rig capture``: measure images through a rig into a new HDF5 session file."""
+"""``lsi-rig capture``: measure images through a rig into a new HDF5 session file.
+
+Counts and sizes are bounded so a typo cannot ask for days of capture or gigabytes of scene
+memory (the limits are in ``README.md``): ``--repeats`` 1..100000, ``--averages`` 1..10000,
+``--reference-every`` 1..4096, ``--size`` 0 (keep) or 1..4096 pixels, ``--exposure-us`` up to
+10 s.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,12 @@ from typing import Annotated
 import typer
 
 from lsi_rig.core.policy import OnExhausted
+
+MAX_REPEATS = 100_000
+MAX_AVERAGES = 10_000
+MAX_REFERENCE_EVERY = 4096
+MAX_SIZE_PX = 4096
+MAX_EXPOSURE_US = 10_000_000.0
 
 
 def register(app: typer.Typer) -> None:
@@ -33,16 +45,25 @@ def capture(
     more_images: Annotated[
         list[Path] | None, typer.Argument(help="more image files/folders", show_default=False)
     ] = None,
-    repeats: Annotated[int | None, typer.Option(min=1, help="records per scene")] = None,
-    averages: Annotated[int | None, typer.Option(min=1, help="passes averaged per record")] = None,
-    exposure_us: Annotated[float | None, typer.Option(help="pattern exposure (µs)")] = None,
+    repeats: Annotated[
+        int | None, typer.Option(min=1, max=MAX_REPEATS, help="records per scene")
+    ] = None,
+    averages: Annotated[
+        int | None, typer.Option(min=1, max=MAX_AVERAGES, help="passes averaged per record")
+    ] = None,
+    exposure_us: Annotated[
+        float | None, typer.Option(min=1.0, max=MAX_EXPOSURE_US, help="pattern exposure (µs)")
+    ] = None,
     reference_every: Annotated[
-        int | None, typer.Option(min=1, help="dark/bright references every K masks")
+        int | None,
+        typer.Option(min=1, max=MAX_REFERENCE_EVERY, help="dark/bright references every K masks"),
     ] = None,
     no_references: Annotated[bool, typer.Option(help="no interleaved references")] = False,
     complementary: Annotated[bool, typer.Option(help="differential: mask then complement")] = False,
     keep_trace: Annotated[bool, typer.Option(help="store raw DAQ traces")] = False,
-    size: Annotated[int, typer.Option(help="resize scenes to size×size (0: keep)")] = 256,
+    size: Annotated[
+        int, typer.Option(min=0, max=MAX_SIZE_PX, help="resize scenes to size×size (0: keep)")
+    ] = 256,
     overwrite: Annotated[bool, typer.Option(help="replace an existing output file")] = False,
     resume: Annotated[
         Path | None,
@@ -72,9 +93,10 @@ def capture(
     from lsi_rig.core.errors import SessionError
     from lsi_rig.engine.policy import ErrorPolicy
     from lsi_rig.jobs import CaptureJob, CaptureRequest, RecordCommitted, plan_from_config
-    from lsi_rig.jobs.session_file import check_output_path
+    from lsi_rig.core.paths import check_output_path
     from lsi_rig.masks import load_masks
     from lsi_rig.scenes.source import file_scene_source
+    from lsi_rig.storage import check_not_locked
 
     from .progress import ProgressBar
 
@@ -82,6 +104,7 @@ def capture(
         raise SessionError("give either --out NEW.h5 or --resume INTERRUPTED.h5")
     if out is not None:
         check_output_path(out, overwrite=overwrite)
+        check_not_locked(out)
     rig_config = load_rig(rig)
     mask_set = load_masks(masks, complementary=complementary)
     scenes = file_scene_source([*images, *(more_images or [])], size=size or None)

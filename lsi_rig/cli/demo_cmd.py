@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+MAX_SCENES = 10_000
+
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
@@ -18,14 +20,19 @@ def demo(
     ] = None,
     rig: Annotated[str, typer.Option(help="rig to simulate")] = "sim",
     masks: Annotated[str, typer.Option(help="a Walsh–Hadamard demo set")] = "demo:hadamard32",
-    scenes: Annotated[int, typer.Option(min=1, help="number of demo scenes")] = 8,
+    scenes: Annotated[int, typer.Option(min=1, max=MAX_SCENES, help="number of demo scenes")] = 8,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Capture demo faces and targets on the simulated rig; write the session and PNGs."""
+    from lsi_rig.config import load_rig
+    from lsi_rig.core.paths import check_output_dir
     from lsi_rig.demo import run_demo
 
     from .progress import ProgressBar
 
+    folder = out_dir if out_dir is not None else Path(load_rig(rig).paths.sessions_dir)
+    check_output_dir(folder, what="demo --out-dir" if out_dir is not None else "sessions folder")
+    out_dir = folder
     with ProgressBar(scenes, description="demo", enabled=not quiet) as bar:
         result = run_demo(out_dir=out_dir, rig=rig, masks=masks, n_scenes=scenes, on_progress=bar)
     summary = result.capture.summary

@@ -28,12 +28,16 @@ def inspect(
     path: Annotated[Path, typer.Argument(help="session file (.h5)")],
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Summarise a session file: run status, rig, masks, scenes, records and flags."""
+    """Summarise a session file: run status, rig, masks, scenes, records and flags. Says when
+    the file needs ``lsi-rig recover`` (its writer died with it open)."""
     from lsi_rig.storage import open_session
 
     with open_session(path) as reader:
         summary = reader.summary()
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
-    else:
-        typer.echo("\n".join(_lines(summary)))
+        return
+    advice = summary.pop("needs_recovery", None)
+    typer.echo("\n".join(_lines(summary)))
+    if advice:
+        typer.echo(f"note: {advice}")

@@ -8,12 +8,11 @@ happens next, and the file is closed with the status the run earned.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsi_rig.config.load import dump_rig
 from lsi_rig.core.errors import SessionError
+from lsi_rig.core.paths import check_output_path
 from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.core.timing import SequenceTiming
 from lsi_rig.dmd.sequence import PatternSequence
@@ -28,28 +27,6 @@ if TYPE_CHECKING:
     from lsi_rig.jobs.capture import CaptureRequest
 
 log = logging.getLogger(__name__)
-
-
-def check_output_path(path: Path, *, overwrite: bool) -> None:
-    """Fail early and clearly when the session file cannot be written."""
-    try:
-        _check_output_path(path, overwrite=overwrite)
-    except OSError as exc:
-        raise SessionError(f"output {path}: unusable path ({exc.strerror or exc})") from None
-
-
-def _check_output_path(path: Path, *, overwrite: bool) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.suffix.lower() not in (".h5", ".hdf5"):
-        raise SessionError(f"output {path}: session files must end in .h5 or .hdf5")
-    if not folder.exists():
-        raise SessionError(f"output {path}: folder {folder} does not exist (create it first)")
-    if not folder.is_dir():
-        raise SessionError(f"output {path}: {folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise SessionError(f"output {path}: folder {folder} is not writable (check permissions)")
-    if path.exists() and not overwrite:
-        raise SessionError(f"output {path}: file exists (choose another name or pass --overwrite)")
 
 
 class SessionTarget:
@@ -103,6 +80,7 @@ class SessionTarget:
         prepared: tuple[PatternSequence, SequenceTiming],
     ) -> None:
         plan, config = self.request.plan, self.request.rig_config
+        calibration = self.request.calibration
         sequence, timing = prepared
         trace_shape = engine.probe_trace_shape(plan, timing) if plan.keep_trace else None
         if plan.keep_trace and trace_shape is None:
@@ -118,7 +96,7 @@ class SessionTarget:
             masks=plan.masks,
             sequence=sequence,
             scenes=list(plan.scenes.infos),
-            calibration=None,
+            calibration=None if calibration is None else calibration.snapshot,
             command=self.request.command,
             trace_shape=trace_shape,
             extra={**self.request.extra, "sequence_period_us": timing.sequence_period_us},
@@ -143,11 +121,13 @@ class SessionTarget:
             differences = plan_differences(
                 stored_rig_yaml=reader.rig_config_yaml,
                 current_rig_yaml=dump_rig(request.rig_config),
-                stored_mask_sha256=reader.masks().sha256,
+                stored_mask_sha256=reader.mask_sha256,
                 stored_scenes=reader.scenes(),
-                stored_calibration_sha256=None,
+                stored_calibration_sha256=reader.calibration_sha256,
                 plan=request.plan,
-                calibration_sha256=None,
+                calibration_sha256=(
+                    None if request.calibration is None else request.calibration.snapshot.sha256
+                ),
             )
         if differences and not request.force:
             more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
@@ -155,9 +135,8 @@ class SessionTarget:
                 f"cannot resume {self.path}: {differences[0]}{more}; use the same rig, masks, "
                 "scenes and calibration, or --force"
             )
-        self.writer = SessionWriter.reopen(self.path)
-        for difference in differences:
-            self.writer.log("WARNING", f"resumed with --force although {difference}")
+        note = "; ".join(f"forced although {d}" for d in differences)
+        self.writer = SessionWriter.reopen(self.path, note=note)
         self.skip = frozenset(self.writer.committed_keys())
 
     # -- the engine's sink ---------------------------------------------------------------

@@ -18,8 +18,12 @@ from lsi_rig.storage import layout as L
 from lsi_rig.storage.metadata import RecordShape
 
 TABLE_FIELDS = L.RECORD_DTYPE.names or ()
-ARRAY_FIELDS = (*L.VECTOR_DATASETS, L.TRACE)
+ARRAY_FIELDS = (*L.VECTOR_DATASETS, L.TRACE, L.CALIBRATED)
 ALL_FIELDS = frozenset((*TABLE_FIELDS, *ARRAY_FIELDS, *L.DERIVED_VECTORS))
+_NO_CALIBRATION = (
+    "the session stores a calibration, so every record needs calibrated_v "
+    "(the vector through that calibration, [n] float32)"
+)
 
 
 def _table_row(r: MeasurementRecord) -> tuple[Any, ...]:
@@ -108,6 +112,10 @@ class ColumnBuilder:
         if self.shape.trace_shape is not None:
             trace = r.trace_v if r.trace_v is not None else np.full(self.shape.trace_shape, np.nan)
             blocks[L.TRACE] = self._block(L.TRACE, np.asarray(trace)[None], 1)
+        if self.shape.calibrated:
+            if r.calibrated_v is None:
+                raise SessionError(f"record of scene {r.scene_index}: {_NO_CALIBRATION}")
+            blocks[L.CALIBRATED] = self._block(L.CALIBRATED, np.asarray(r.calibrated_v)[None], 1)
         return blocks
 
     def from_records(self, records: Sequence[MeasurementRecord]) -> dict[str, np.ndarray]:
@@ -139,6 +147,18 @@ class ColumnBuilder:
                 for r in records
             ]
             blocks[L.TRACE] = self._block(L.TRACE, np.stack(traces), m)
+        if self.shape.calibrated:
+            missing = [i for i, r in enumerate(records) if r.calibrated_v is None]
+            if missing:
+                raise SessionError(f"record {missing[0]} of {m}: {_NO_CALIBRATION}")
+            cal = [np.asarray(r.calibrated_v) for r in records]
+            cal_shapes = {c.shape for c in cal}
+            if cal_shapes != {(self.shape.n,)}:
+                bad = next(s for s in cal_shapes if s != (self.shape.n,))
+                raise SessionError(
+                    f"record field {L.CALIBRATED}: expected {self.shape.n} values, got shape {bad}"
+                )
+            blocks[L.CALIBRATED] = self._block(L.CALIBRATED, np.stack(cal), m)
         return blocks
 
     def from_arrays(self, columns: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -152,6 +172,12 @@ class ColumnBuilder:
             raise SessionError("append_arrays: give raw_v or vector_v (or both)")
         if L.TRACE in columns and self.shape.trace_shape is None:
             raise SessionError("append_arrays: trace_v given but the session has no trace_shape")
+        if (L.CALIBRATED in columns) != self.shape.calibrated:
+            raise SessionError(
+                f"append_arrays: {_NO_CALIBRATION}"
+                if self.shape.calibrated
+                else "append_arrays: calibrated_v given but the session has no calibration"
+            )
         cols = dict(columns)
         cols.setdefault("raw_v", cols.get("vector_v"))
         cols.setdefault("vector_v", cols["raw_v"])
@@ -173,7 +199,9 @@ class ColumnBuilder:
             table[name] = value
         self._check_scenes(table["scene_index"])
         blocks: dict[str, np.ndarray] = {"table": table}
-        names = L.VECTOR_DATASETS if self.shape.trace_shape is None else ARRAY_FIELDS
+        names = list(L.VECTOR_DATASETS)
+        names += [L.TRACE] if self.shape.trace_shape is not None else []
+        names += [L.CALIBRATED] if self.shape.calibrated else []
         for name in names:
             if name in cols:
                 blocks[name] = self._block(name, cols[name], m)

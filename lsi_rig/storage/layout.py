@@ -13,6 +13,10 @@ import numpy as np
 
 FORMAT_NAME = "lsi-rig session"
 SCHEMA_VERSION = 1
+#: HDF5 format bounds: the 1.10 object formats (the oldest that support SWMR), so any HDF5 >= 1.10
+#: tool reads the files (a "latest" lower bound writes 1.12+ compound types that h5ls 1.10 and
+#: HDFView builds on 1.10 cannot decode).
+LIBVER = ("v110", "latest")
 
 
 class RunStatus(StrEnum):
@@ -71,6 +75,9 @@ VECTOR_DATASETS = ("samples_v", "vector_v")  # stored per record
 #: raw_v = samples_v[mask positions in mask order], dark_v / bright_v = the reference samples).
 DERIVED_VECTORS = ("raw_v", "dark_v", "bright_v")
 TRACE = "trace_v"
+#: Optional: the vectors through the session's calibration, float32 [N, n] (mask order); present
+#: exactly when /calibration holds a snapshot.
+CALIBRATED = "calibrated_v"
 
 RECORD_DTYPE = np.dtype(
     [
@@ -94,7 +101,12 @@ BLOCK_ROWS = 1024  # record datasets grow by this many rows at a time
 LOG_BLOCK_BYTES = 65536
 CHUNK_BYTES = 16384  # small chunks: every per-record flush rewrites the dirty chunks
 
-VECTOR_KINDS = {"raw": "raw_v", "offset_corrected": "vector_v", "samples": "samples_v"}
+VECTOR_KINDS = {
+    "raw": "raw_v",
+    "offset_corrected": "vector_v",
+    "samples": "samples_v",
+    "calibrated": CALIBRATED,
+}
 
 
 def chunk_rows(row_nbytes: int) -> int:

@@ -15,11 +15,13 @@ import h5py
 import numpy as np
 
 from lsi_rig import __version__
+from lsi_rig.core.calibration import CalibrationSnapshot
 from lsi_rig.core.errors import SessionError
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
 from lsi_rig.masks.maskset import HASH_PREFIX, MaskSet
 from lsi_rig.scenes.scene import SceneInfo
 from lsi_rig.storage import layout as L
+from lsi_rig.storage.calibration import check_snapshot, write_calibration
 from lsi_rig.storage.liveness import WriterIdentity
 from lsi_rig.storage.values import (
     TEXT_DTYPE,
@@ -33,7 +35,11 @@ from lsi_rig.storage.values import (
 
 @dataclass
 class SessionMetadata:
-    """The static description of one capture session (see ``docs/session-format.md``)."""
+    """The static description of one capture session (see ``docs/session-format.md``).
+
+    With a ``calibration``, every record must carry ``calibrated_v`` (stored beside the raw
+    vectors in ``/records/calibrated_v``).
+    """
 
     rig_name: str
     rig_config_yaml: str
@@ -41,7 +47,7 @@ class SessionMetadata:
     masks: MaskSet
     sequence: PatternSequence
     scenes: list[SceneInfo]
-    calibration: dict[str, Any] | None = None
+    calibration: CalibrationSnapshot | None = None
     command: str = ""
     trace_shape: tuple[int, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +87,7 @@ class RecordShape:
     n_bright: int
     trace_shape: tuple[int, int] | None
     positions: SamplePositions | None = None
+    calibrated: bool = False
 
     @classmethod
     def of(cls, metadata: SessionMetadata) -> RecordShape:
@@ -98,6 +105,7 @@ class RecordShape:
             n_bright=int(positions.bright.size),
             trace_shape=trace,
             positions=positions,
+            calibrated=metadata.calibration is not None,
         )
 
     def width(self, name: str) -> int:
@@ -105,6 +113,7 @@ class RecordShape:
             "samples_v": self.n_patterns,
             "raw_v": self.n,
             "vector_v": self.n,
+            L.CALIBRATED: self.n,
             "dark_v": self.n_dark,
             "bright_v": self.n_bright,
         }[name]
@@ -154,13 +163,6 @@ def _write_scenes(f: h5py.File, scenes: list[SceneInfo]) -> None:
     g.create_dataset("width", data=np.array([s.width for s in scenes], dtype=np.int32))
 
 
-def _write_calibration(f: h5py.File, calibration: dict[str, Any] | None) -> None:
-    g = f.create_group(L.CALIBRATION)
-    g.attrs["status"] = "none" if calibration is None else "snapshot"
-    if calibration:
-        write_mapping(g, calibration, "calibration")
-
-
 def _record_dataset(g: h5py.Group, name: str, row_shape: tuple[int, ...], dtype: Any) -> None:
     row_nbytes = int(np.prod(row_shape, dtype=np.int64)) * np.dtype(dtype).itemsize
     rows = L.chunk_rows(row_nbytes)
@@ -185,6 +187,9 @@ def _write_records(f: h5py.File, shape: RecordShape) -> None:
     if shape.trace_shape is not None:
         _record_dataset(g, L.TRACE, shape.trace_shape, L.VECTOR_DTYPE)
         g[L.TRACE].attrs["units"] = "V"
+    if shape.calibrated:
+        _record_dataset(g, L.CALIBRATED, (shape.n,), L.VECTOR_DTYPE)
+        g[L.CALIBRATED].attrs["units"] = "official simulation scale"
     units = {"t_start_ns": "ns UTC", "t_end_ns": "ns UTC", "exposure_us": "us"}
     units.update({"period_us": "us", "gain_db": "dB", "range_v": "V"})
     g["table"].attrs["units"] = to_json(units, "units")
@@ -208,6 +213,8 @@ def write_static(
             f"({metadata.sequence.masks.name!r}) than metadata.masks ({metadata.masks.name!r})"
         )
     shape = RecordShape.of(metadata)
+    if metadata.calibration is not None:
+        check_snapshot(metadata.calibration)
     f.attrs.update(
         {
             "format": L.FORMAT_NAME,
@@ -250,5 +257,5 @@ def write_static(
     _write_masks(f, metadata.masks)
     _write_sequence(f, metadata.sequence, metadata.extra)
     _write_scenes(f, metadata.scenes)
-    _write_calibration(f, metadata.calibration)
+    write_calibration(f, metadata.calibration)
     _write_records(f, shape)

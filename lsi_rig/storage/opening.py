@@ -1,14 +1,24 @@
-"""Opening a session file for reading, with an actionable error for every way it can fail."""
+"""Opening a session file for reading, with an actionable error for every way it can fail.
+
+Nothing here can block: the superblock is read first (:mod:`lsi_rig.storage.superblock`), a
+file no writer holds open is opened normally (HDF5 then checks its length and refuses damaged
+metadata at once), and only a file a writer has open, or had open when it died, is opened in
+SWMR mode, with bounded metadata read attempts (:data:`~lsi_rig.storage.h5io.SWMR_READ_ATTEMPTS`).
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import h5py
 import numpy as np
 
 from lsi_rig.core.errors import SessionError
+from lsi_rig.storage.h5io import open_read
+from lsi_rig.storage.superblock import Superblock, read_superblock
 
 
 def plain(value: Any) -> Any:
@@ -21,31 +31,49 @@ def plain(value: Any) -> Any:
     return value
 
 
-def open_file(path: Path) -> tuple[h5py.File, bool]:
-    """(file, opened in SWMR mode); every failure becomes a SessionError that says what to do."""
-    if not path.exists():
-        raise SessionError(f"session file {path} does not exist; check the path")
-    if path.is_dir():
-        raise SessionError(f"{path} is a folder, not a session file; give the .h5 file inside it")
-    if not h5py.is_hdf5(path):
-        raise SessionError(
-            f"{path} is not an HDF5 file, so not an lsi-rig session (or its header is corrupt); "
-            "check the path"
-        )
+def truncated_error(path: Path, sb: Superblock) -> SessionError:
+    return SessionError(
+        f"session file {path} is truncated ({sb.size} of {sb.eof} bytes); copy it again from "
+        "the original"
+    )
+
+
+def open_file(path: Path) -> tuple[h5py.File, bool, Superblock]:
+    """(file, opened in SWMR mode, superblock); every failure is a SessionError saying what
+    to do."""
+    sb = read_superblock(path)
+    swmr = sb.open_for_write
+    if sb.truncated and not swmr:
+        raise truncated_error(path, sb)
     try:
-        return h5py.File(path, "r", libver="latest", swmr=True), True
-    except OSError as swmr_exc:
+        return open_read(path, swmr=swmr), swmr, sb
+    except OSError as exc:
+        text = str(exc)
+        if sb.truncated or "truncated" in text:
+            raise truncated_error(path, sb) from None
+        if "lock" in text:
+            advice = "another process holds it (a writer finishing?); retry in a moment"
+        else:
+            advice = "the file is corrupt or truncated; restore it from a copy"
+        raise SessionError(f"cannot open session file {path}: {advice} ({exc})") from None
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def reads_guard(method: _F) -> _F:
+    """Data that passed the checks on open can still be unreadable (a damaged chunk index or
+    chunk): HDF5's error becomes one SessionError line naming the file."""
+
+    @functools.wraps(method)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return h5py.File(path, "r"), False
-        except OSError as exc:
-            text = f"{swmr_exc} / {exc}"
-            if "lock" in text:
-                advice = "another process holds it (a writer finishing?); retry in a moment"
-            elif "already open for write" in text or "h5clear" in text:
-                advice = (
-                    "it was left open for writing by a process that stopped; "
-                    f"run `h5clear -s {path}` and retry"
-                )
-            else:
-                advice = "the file is corrupt or truncated; restore it from a copy"
-            raise SessionError(f"cannot open session file {path}: {advice} ({exc})") from exc
+            return method(self, *args, **kwargs)
+        except (OSError, RuntimeError, KeyError) as exc:
+            raise SessionError(
+                f"session file {self.path} is damaged: {method.__name__}() failed "
+                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); restore it "
+                "from a copy"
+            ) from None
+
+    return cast(_F, guarded)

@@ -1,8 +1,11 @@
 """The :class:`SessionReader`: reads a session file, finished or still being written.
 
-The file is opened in SWMR-read mode so a reader can follow a running capture (``refresh()``)
-and can open a file whose writer was killed. Only rows ``[0, n_records)`` are exposed, where
-``n_records`` is the committed-record counter: the writer writes it after the rows.
+A file a writer holds open (or held when it died) is opened in SWMR-read mode, so a reader can
+follow a running capture (``refresh()``) and open a file whose writer was killed; a finished
+file is opened normally. Opening never blocks and never trusts a declared size
+(:mod:`lsi_rig.storage.opening`, :mod:`lsi_rig.storage.validate`). Only rows
+``[0, n_records)`` are exposed, where ``n_records`` is the committed-record counter: the writer
+writes it after the rows.
 """
 
 from __future__ import annotations
@@ -15,26 +18,22 @@ from typing import Any
 
 import numpy as np
 
+from lsi_rig.core.calibration import CalibrationSnapshot
 from lsi_rig.core.errors import SessionError
 from lsi_rig.core.flags import RecordFlags
 from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.dmd.sequence import PatternSequence
-from lsi_rig.masks.maskset import MaskSet, maskset_sha256
+from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.scenes.scene import SceneInfo
 from lsi_rig.storage import layout as L
+from lsi_rig.storage.calibration import read_calibration
 from lsi_rig.storage.liveness import STALE_AFTER_S, WriterIdentity, writer_alive
-from lsi_rig.storage.metadata import SamplePositions
-from lsi_rig.storage.opening import open_file, plain
+from lsi_rig.storage.opening import open_file, plain, truncated_error
+from lsi_rig.storage.opening import reads_guard as _reads
+from lsi_rig.storage.validate import StoredShape, check_count, check_structure
 from lsi_rig.storage.values import read_mapping, read_text, read_value
 
 logger = logging.getLogger(__name__)
-
-REQUIRED = (
-    L.RUN_STATUS, L.RUN_FINISHED_UTC, L.RUN_N_RECORDS, L.RUN_HEARTBEAT_NS, L.LOG_BYTES,
-    L.LOG_N_BYTES, L.CONFIG_RIG_YAML, L.CONFIG_DEVICES, L.MASK_BITS, L.SEQ_KINDS,
-    L.SEQ_MASK_INDEX, L.SEQ_EXPOSURE_US, L.SEQ_PERIOD_US, L.SCENES, L.CALIBRATION,
-    L.RECORD_TABLE, *(f"{L.RECORDS}/{name}" for name in L.VECTOR_DATASETS),
-)  # fmt: skip
 
 
 class SessionReader:
@@ -43,19 +42,20 @@ class SessionReader:
     def __init__(self, path: str | Path, *, stale_after_s: float = STALE_AFTER_S) -> None:
         self.path = Path(path).expanduser().absolute()
         self.stale_after_s = stale_after_s
-        self._file, self._swmr = open_file(self.path)
+        self._file, self._swmr, self._superblock = open_file(self.path)
         try:
             self._load_static()
             self._check_size()
             self.refresh()
-        except SessionError:
+        except (SessionError, KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:
             self._file.close()
-            raise
-        except (KeyError, OSError, ValueError, TypeError) as exc:
-            self._file.close()
+            if self._superblock.truncated:  # whatever broke, the missing bytes are the cause
+                raise truncated_error(self.path, self._superblock) from None
+            if isinstance(exc, SessionError):
+                raise
             raise SessionError(
                 f"session file {self.path} is corrupt or incomplete ({exc}); restore it from a copy"
-            ) from exc
+            ) from None
 
     def _load_static(self) -> None:
         f = self._file
@@ -71,13 +71,7 @@ class SessionReader:
                 f"(written by lsi-rig {plain(f.attrs.get('software_version'))}); this lsi-rig "
                 f"reads up to version {L.SCHEMA_VERSION}: upgrade lsi-rig"
             )
-        missing = [name for name in REQUIRED if name not in f]
-        if missing:
-            raise SessionError(
-                f"session file {self.path} is corrupt or incomplete: missing /{missing[0]}"
-                f"{f' and {len(missing) - 1} more' if len(missing) > 1 else ''}; "
-                "restore it from a copy"
-            )
+        self.shape: StoredShape = check_structure(f, self.path, self._superblock.size)
         run = f[L.RUN].attrs
         self._identity = WriterIdentity(
             host=plain(run["writer_host"]),
@@ -88,51 +82,53 @@ class SessionReader:
         self.rig_config_yaml: str = read_text(f[L.CONFIG_RIG_YAML])
         devices = f[L.CONFIG_DEVICES]
         self.devices: dict[str, Any] = {k: json.loads(read_text(devices[k])) for k in devices}
-        cal = f[L.CALIBRATION]
-        self.calibration: dict[str, Any] | None = (
-            None if plain(cal.attrs.get("status")) == "none" else read_mapping(cal)
-        )
-        self._names = [n for n in (*L.VECTOR_DATASETS, L.TRACE) if n in f[L.RECORDS]]
-        seq = f[L.SEQUENCE]
-        self._positions = SamplePositions.of(
-            seq["kinds"][()], seq["mask_index"][()], int(f[L.MASK_BITS].shape[0])
-        )
+        self._calibration = read_calibration(f, plain(f.attrs.get("rig_name", "")))
+        cal = self._calibration
+        if cal is not None and cal.content_sha256() != cal.sha256:
+            raise SessionError(
+                f"session file {self.path}: the calibration snapshot is damaged (its content does "
+                f"not match its hash {cal.sha256[:12]}); restore the file from a copy"
+            )
+        self._names = [n for n in (*L.VECTOR_DATASETS, L.TRACE, L.CALIBRATED) if n in f[L.RECORDS]]
+        self._positions = self.shape.positions
         self._scene_ids = f[L.SCENES]["scene_id"].asstr()[:].tolist()
 
     def _check_size(self) -> None:
         """A SWMR reader skips HDF5's end-of-file check (a live file grows) and reads past the
-        end as zeros, so a closed file must be as long as its superblock says. A killed
-        writer's file is only warned about: its last allocation may not have reached disk."""
-        stored = self._file.id.get_filesize()
-        actual = self.path.stat().st_size
-        if stored <= actual:
+        end as zeros, so the file must be as long as its superblock says, unless its writer is
+        alive and still extending it (never seen in practice: HDF5 writes the end-of-file
+        address after the bytes). A killed writer's file is complete on disk (the kernel keeps
+        what was written), so a short one is a truncated copy."""
+        sb = self._superblock
+        if not sb.truncated:
             return
-        closed = plain(self._state(L.RUN_STATUS)) != L.RunStatus.RUNNING.value
-        if closed:
-            raise SessionError(
-                f"session file {self.path} is truncated ({actual} of {stored} bytes); "
-                "copy it again from the original"
-            )
-        if self.status is not L.RunStatus.RUNNING:
-            logger.warning(
-                "session file %s: %d of %d bytes present (writer died mid-write)",
-                self.path,
-                actual,
-                stored,
-            )
+        if self.stored_status == L.RunStatus.RUNNING.value and self.writer_alive:
+            logger.debug("session file %s: %d of %d bytes so far", self.path, sb.size, sb.eof)
+            return
+        raise truncated_error(self.path, sb)
 
     # -- live state ----------------------------------------------------------------------------
 
+    @_reads
     def refresh(self) -> int:
-        """Re-read the committed-record count (and the extents) of a file being written."""
+        """Re-read the committed-record count (and the extents) of a file being written.
+
+        The counter is read before the extents are refreshed: the writer grows the datasets
+        and flushes them before it writes the counter, so extents read afterwards cover it."""
         f = self._file
         if self._swmr:
             f[L.RUN_N_RECORDS].refresh()
+        n = int(f[L.RUN_N_RECORDS][()])
+        if self._swmr:
             for name in ("table", *self._names):
                 f[L.RECORDS][name].refresh()
-        n = int(f[L.RUN_N_RECORDS][()])
         extent = min(f[L.RECORDS][name].shape[0] for name in ("table", *self._names))
-        self.n_records = min(n, extent)
+        size = self.path.stat().st_size if self._swmr else self._superblock.size
+        if self._swmr and n > extent and self.writer_alive:
+            n = extent  # a live writer's metadata not yet seen in full: the next refresh will
+        self.n_records = check_count(
+            self.path, n, extent, self.shape.row_bytes, size, "/run/n_records"
+        )
         return self.n_records
 
     def _state(self, path: str) -> Any:
@@ -142,18 +138,37 @@ class SessionReader:
         return ds[()]
 
     @property
+    def writer_identity(self) -> WriterIdentity:
+        """Who wrote (or writes) the file: host, pid, boot id, process start time."""
+        return self._identity
+
+    @property
+    def writer_alive(self) -> bool:
+        heartbeat = int(self._state(L.RUN_HEARTBEAT_NS))
+        return writer_alive(self._identity, heartbeat, stale_after_s=self.stale_after_s)
+
+    @property
+    def stored_status(self) -> str:
+        """``/run/status`` as written (``running`` even when the writer died)."""
+        return str(plain(self._state(L.RUN_STATUS)))
+
+    @property
     def status(self) -> L.RunStatus:
         """Stored status, except that "running" with a dead writer reads INTERRUPTED."""
-        raw = plain(self._state(L.RUN_STATUS))
+        raw = self.stored_status
         try:
             stored = L.RunStatus(raw)
         except ValueError:
             raise SessionError(f"session file {self.path}: unknown run status {raw!r}") from None
-        if stored is L.RunStatus.RUNNING:
-            heartbeat = int(self._state(L.RUN_HEARTBEAT_NS))
-            if not writer_alive(self._identity, heartbeat, stale_after_s=self.stale_after_s):
-                return L.RunStatus.INTERRUPTED
+        if stored is L.RunStatus.RUNNING and not self.writer_alive:
+            return L.RunStatus.INTERRUPTED
         return stored
+
+    @property
+    def needs_recovery(self) -> bool:
+        """The writer died with the file open: HDF5 still marks it as being written, so plain
+        HDF5 tools refuse it until ``lsi-rig recover`` (:func:`recover_session`) finishes it."""
+        return self._swmr and not self.writer_alive
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -167,22 +182,26 @@ class SessionReader:
 
     # -- static content ------------------------------------------------------------------------
 
+    @property
+    def mask_sha256(self) -> str:
+        """Content hash of the stored mask set (verified against the bits on open)."""
+        return self.shape.mask_sha256
+
+    @_reads
     def masks(self) -> MaskSet:
-        """The mask set, rebuilt from the stored bits; the stored hash must match."""
+        """The mask set, rebuilt from the stored bits (their hash was verified on open)."""
         g = self._file[L.MASKS]
         a = {k: plain(v) for k, v in g.attrs.items()}
-        n, h, w = int(a["n"]), int(a["height"]), int(a["width"])
+        n, h, w = self.shape.n_masks, self.shape.height, self.shape.width
         packed = g["bits_packed"][()]
         bits = np.unpackbits(packed, axis=1, count=h * w, bitorder="little").reshape(n, h, w)
-        digest = maskset_sha256(bits.astype(bool))
-        if digest != a["sha256"]:
-            raise SessionError(
-                f"session file {self.path}: mask bits do not match the stored hash "
-                f"({digest[:12]} != {str(a['sha256'])[:12]}); the file is corrupt"
-            )
         meta = json.loads(read_text(g["metadata_json"]))
-        return MaskSet(bits.astype(bool), a["name"], a["source"], bool(a["complementary"]), meta)
+        masks = MaskSet(bits.astype(bool), a["name"], a["source"], bool(a["complementary"]), meta)
+        if masks.sha256 != self.shape.mask_sha256:
+            raise SessionError(f"session file {self.path}: the masks are damaged; restore it")
+        return masks
 
+    @_reads
     def sequence_table(self) -> dict[str, np.ndarray]:
         g = self._file[L.SEQUENCE]
         return {k: g[k][()] for k in ("kinds", "mask_index", "exposure_us", "period_us")}
@@ -204,11 +223,26 @@ class SessionReader:
             out[L.BITPLANE_MAP_KEY] = read_value(self._file[L.SEQ_BITPLANE_MAP])
         return out
 
+    @_reads
     def scenes(self) -> list[SceneInfo]:
+        """Every scene of the plan: id, path, content sha256, height, width."""
         g = self._file[L.SCENES]
         cols = [g[c].asstr()[:].tolist() for c in ("scene_id", "path", "sha256")]
         hw = [g[c][()].tolist() for c in ("height", "width")]
         return [SceneInfo(*row) for row in zip(*cols, *hw, strict=True)]
+
+    def calibration(self) -> CalibrationSnapshot | None:
+        """The calibration the session was captured with (hash verified on open), or None."""
+        return self._calibration
+
+    @property
+    def calibration_sha256(self) -> str | None:
+        return None if self._calibration is None else self._calibration.sha256
+
+    @property
+    def has_calibrated(self) -> bool:
+        """The session stores calibrated vectors (``vectors("calibrated")``)."""
+        return L.CALIBRATED in self._names
 
     # -- records -------------------------------------------------------------------------------
 
@@ -216,30 +250,40 @@ class SessionReader:
         ds = self._file[L.RECORDS][name]
         return ds[: self.n_records] if sel is None else ds[sel]
 
+    @_reads
     def vectors(self, kind: str = "offset_corrected") -> np.ndarray:
-        """``[N, width]`` float32: "raw" (raw_v), "offset_corrected" (vector_v), "samples"."""
+        """``[N, width]`` float32: "raw" (raw_v), "offset_corrected" (vector_v), "samples",
+        "calibrated" (calibrated_v; only sessions captured with a calibration)."""
         if kind not in L.VECTOR_KINDS:
             raise ValueError(f"vector kind {kind!r}: choose one of {sorted(L.VECTOR_KINDS)}")
         name = L.VECTOR_KINDS[kind]
+        if name == L.CALIBRATED and not self.has_calibrated:
+            raise SessionError(
+                f"session file {self.path} has no calibrated vectors (captured without a "
+                "calibration); use the raw or offset_corrected vectors"
+            )
         if name in L.DERIVED_VECTORS:
             return self._rows("samples_v")[:, self._positions.field(name)]
         return self._rows(name)
 
+    @_reads
     def records_table(self) -> np.ndarray:
         return self._rows("table")
 
     def scene_ids(self) -> list[str]:
         index = self.records_table()["scene_index"]
-        return [self._scene_ids[i] if i >= 0 else "" for i in index.tolist()]
+        ids = self._scene_ids
+        return [ids[i] if 0 <= i < len(ids) else "" for i in index.tolist()]
 
+    @_reads
     def record(self, i: int) -> MeasurementRecord:
-
         n = self.n_records
         if not -n <= i < n:
             raise IndexError(f"record {i} out of range: {self.path.name} has {n} records")
         i %= n
         row = self._rows("table", i)
         trace = self._rows(L.TRACE, i) if L.TRACE in self._names else None
+        calibrated = self._rows(L.CALIBRATED, i) if self.has_calibrated else None
         samples = self._rows("samples_v", i)
         pos = self._positions
         return MeasurementRecord(
@@ -259,45 +303,27 @@ class SessionReader:
             n_averaged=int(row["n_averaged"]),
             flags=RecordFlags(int(row["flags"])),
             trace_v=trace,
+            calibrated_v=calibrated,
         )
 
+    @_reads
     def log_lines(self) -> list[str]:
         n = int(self._state(L.LOG_N_BYTES))
         ds = self._file[L.LOG_BYTES]
         if self._swmr:
             ds.refresh()
+        size = self.path.stat().st_size
+        n = check_count(self.path, n, int(ds.shape[0]), 1, size, "/log/n_bytes")
         return ds[:n].tobytes().decode("utf-8", errors="replace").splitlines()
 
     # -- overview ------------------------------------------------------------------------------
 
+    @_reads
     def summary(self) -> dict[str, Any]:
         """JSON-able overview (``lsi-rig inspect --json``)."""
-        m = self._file[L.MASKS].attrs
-        seq = self.sequence_table()
-        table = self.records_table()
-        flags = table["flags"]
-        counts = {f.name: int(np.count_nonzero(flags & int(f))) for f in RecordFlags if f.value}
-        trace = self._file[L.RECORDS].get(L.TRACE)
-        return {
-            "path": str(self.path),
-            **{k: v for k, v in self.attrs.items() if not k.startswith("writer_")},
-            "masks": {k: plain(m[k]) for k in ("name", "source", "n", "height", "width")}
-            | {"complementary": bool(m["complementary"]), "sha256": plain(m["sha256"])},
-            "sequence": {
-                "n_patterns": int(seq["kinds"].shape[0]),
-                "exposure_us": float(seq["exposure_us"][0]) if seq["kinds"].size else None,
-                "period_us": float(seq["period_us"][0]) if seq["kinds"].size else None,
-            },
-            "scenes": {
-                "count": len(self._scene_ids),
-                "measured": len(set(table["scene_index"][table["scene_index"] >= 0].tolist())),
-            },
-            "devices": sorted(self.devices),
-            "calibration": "none" if self.calibration is None else "snapshot",
-            "trace_shape": list(trace.shape[1:]) if trace is not None else None,
-            "flag_counts": {k: v for k, v in counts.items() if v},
-            "log_lines": len(self.log_lines()),
-        }
+        from lsi_rig.storage.summary import summarize
+
+        return summarize(self)
 
     def close(self) -> None:
         self._file.close()

@@ -7,6 +7,12 @@ readers refuse). (3) For every commit the record rows are flushed first and the 
 counter ``/run/n_records`` is written and flushed after them; readers trust only the counter, so
 a SIGKILL in the middle of a record never exposes a half record.
 
+One writer per session: the writer holds the session's lock (:mod:`lsi_rig.storage.lock`) from
+before the file exists until it is finished, and closing touches only the file it created
+(same inode, same session UUID). A full disk stops the writer cleanly
+(:mod:`lsi_rig.storage.diskspace`): ``SessionError("... disk full at record k; k records
+kept")``, every committed record readable, status ``failed``.
+
 Speed: record datasets grow in blocks of ``BLOCK_ROWS`` and rows are written through h5py's
 low-level API with reused dataspaces (the high-level slicing costs ~150 µs per call).
 """
@@ -15,62 +21,41 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 import uuid
 import weakref
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 import h5py
 import numpy as np
 
-from lsi_rig.core.errors import CaptureStopped, LsiRigError, SessionError
+from lsi_rig.core.errors import CaptureStopped, SessionError
+from lsi_rig.core.paths import check_output_path
 from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.storage import layout as L
+from lsi_rig.storage.appending import SwmrAppender, append_bytes
 from lsi_rig.storage.columns import ColumnBuilder
-from lsi_rig.storage.h5io import RowWriter, ScalarWriter, heartbeat_loop, open_swmr_write
-from lsi_rig.storage.liveness import HEARTBEAT_INTERVAL_S, current_identity
+from lsi_rig.storage.diskspace import MIN_RESERVE_BYTES
+from lsi_rig.storage.finalize import create_file, finalize
+from lsi_rig.storage.liveness import current_identity
+from lsi_rig.storage.lock import SessionLock
 from lsi_rig.storage.metadata import RecordShape, SessionMetadata, write_static
+from lsi_rig.storage.resume import refuse_live_writer, reopen_session
+from lsi_rig.storage.timeutil import utc_iso
 
 logger = logging.getLogger(__name__)
 
-
-def utc_iso(t_ns: int | None = None) -> str:
-    """UTC ISO-8601 with microseconds and a 'Z' suffix."""
-    t = time.time_ns() if t_ns is None else t_ns
-    dt = datetime.fromtimestamp(t / 1e9, tz=UTC)
-    return dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _check_target(path: Path, overwrite: bool) -> None:
-    folder = path.parent
-    if not folder.is_dir():
-        raise SessionError(
-            f"cannot create session file {path}: folder {folder} does not exist; "
-            "create it or choose another output folder"
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise SessionError(
-            f"cannot create session file {path}: folder {folder} is not writable; "
-            "fix its permissions or choose another output folder"
-        )
-    if path.is_dir():
-        raise SessionError(f"cannot create session file {path}: a folder has that name")
-    if path.exists() and not overwrite:
-        raise SessionError(
-            f"session file {path} already exists; choose another name or allow overwriting "
-            "(overwrite=True / --overwrite)"
-        )
+__all__ = ["SessionWriter", "utc_iso"]
 
 
 class SessionWriter:
     """Writes one session file; use as a context manager (see module docstring).
 
     ``flush_every=1`` commits every record; a larger value commits every that many records
-    (and at close), trading crash exposure for speed.
+    (and at close), trading crash exposure for speed. :meth:`reopen` continues an interrupted
+    session.
     """
 
     def __init__(
@@ -81,154 +66,138 @@ class SessionWriter:
         overwrite: bool = False,
         flush_every: int = 1,
     ) -> None:
-        self.path = Path(path).expanduser().absolute()
+        target = Path(path).expanduser().absolute()
         if flush_every < 1:
             raise ValueError(f"flush_every must be >= 1, got {flush_every}")
-        _check_target(self.path, overwrite)
-        self.session_uuid = str(uuid.uuid4())
+        check_output_path(target, overwrite=overwrite, suffixes=None, what="session file")
         shape = RecordShape.of(metadata)
         seq = metadata.sequence
-        self._builder = ColumnBuilder(shape, len(metadata.scenes), seq.exposure_us, seq.period_us)
-        self._flush_every = flush_every
-        self._create(metadata, overwrite)
+        builder = ColumnBuilder(shape, len(metadata.scenes), seq.exposure_us, seq.period_us)
+        reserve = max(MIN_RESERVE_BYTES, 2 * append_bytes(shape))
+        lock = SessionLock.acquire(target, "capture", reserve_bytes=reserve)
         try:
-            self._file = open_swmr_write(self.path)
-        except OSError as exc:
-            self.path.unlink(missing_ok=True)
-            raise SessionError(
-                f"cannot open new session file {self.path} for writing: {exc}"
-            ) from exc
-        f = self._file
-        names = ["table", *L.VECTOR_DATASETS] + ([L.TRACE] if shape.trace_shape else [])
-        self._columns = {name: RowWriter(f[L.RECORDS][name]) for name in names}
-        self._counter = ScalarWriter(f[L.RUN_N_RECORDS])
-        self._log_bytes = RowWriter(f[L.LOG_BYTES])
-        self._log_counter = ScalarWriter(f[L.LOG_N_BYTES])
-        self._n = 0
-        self._pending = 0
-        self._capacity = 0
-        self._log_n = 0
-        self._log_capacity = 0
-        self._closed = False
-        self.status: L.RunStatus = L.RunStatus.RUNNING
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._heartbeat = threading.Thread(
-            target=heartbeat_loop,
-            args=(
-                self._lock,
-                ScalarWriter(f[L.RUN_HEARTBEAT_NS]),
-                self._stop,
-                HEARTBEAT_INTERVAL_S,
-            ),
-            name=f"lsi-rig session heartbeat {self.path.name}",
-            daemon=True,
-        )
-        self._heartbeat.start()
-        weakref.finalize(self, self._stop.set)
-        self.log("INFO", f"session {self.session_uuid} created: {self.path.name}")
+            if overwrite and target.exists():
+                refuse_live_writer(target)
+            session_uuid = str(uuid.uuid4())
+            now = time.time_ns()
+            tmp = target.with_name(f".{target.name}.partial-{session_uuid[:8]}")
 
-    def _create(self, metadata: SessionMetadata, overwrite: bool) -> None:
-        """Write the static part under a temporary name, then rename it into place."""
-        tmp = self.path.with_name(f".{self.path.name}.partial-{self.session_uuid[:8]}")
-        now = time.time_ns()
-        try:
-            with h5py.File(tmp, "w", libver="latest") as f:
+            def write(f: h5py.File) -> None:
                 write_static(
                     f,
                     metadata,
-                    session_uuid=self.session_uuid,
+                    session_uuid=session_uuid,
                     created_utc=utc_iso(now),
                     identity=current_identity(),
                     heartbeat_ns=now,
                 )
-            if self.path.exists() and not overwrite:
-                raise SessionError(f"session file {self.path} appeared while it was being created")
-            os.replace(tmp, self.path)
-        except LsiRigError:
-            tmp.unlink(missing_ok=True)
+
+            create_file(target, tmp, write, lock.free_reserve, overwrite=overwrite)
+            self._attach(target, session_uuid, builder, shape, lock, flush_every)
+        except BaseException:
+            lock.release()
             raise
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            tmp.unlink(missing_ok=True)
-            raise SessionError(
-                f"cannot create session file {self.path}: {exc}; check the folder and the "
-                "session metadata"
-            ) from exc
+        self.log("INFO", f"session {self.session_uuid} created: {self.path.name}")
+
+    @classmethod
+    def reopen(cls, path: str | Path, *, flush_every: int = 1, note: str = "") -> SessionWriter:
+        """Continue an ``interrupted`` (or ``failed``) session: appending resumes after its last
+        committed record. A session whose writer died is recovered first (``recover_session``).
+        Refused (one line) while another process writes the session, when it is complete, or
+        when a reader holds it open. ``note`` goes into the resume line of the in-file log."""
+        return reopen_session(cls, Path(path).expanduser().absolute(), flush_every, note)
+
+    def _attach(
+        self,
+        path: Path,
+        session_uuid: str,
+        builder: ColumnBuilder,
+        shape: RecordShape,
+        lock: SessionLock,
+        flush_every: int,
+        *,
+        new_file: bool = True,
+    ) -> None:
+        """Open the file in SWMR-write mode and set up the append state from what it holds."""
+        self.path = path
+        self.session_uuid = session_uuid
+        self._builder = builder
+        self._session_lock = lock
+        self._closed = False
+        self.status: L.RunStatus = L.RunStatus.RUNNING
+        try:
+            self._s = SwmrAppender(path, shape, lock, flush_every)
+        except OSError as exc:
+            if new_file:
+                path.unlink(missing_ok=True)
+            raise SessionError(f"cannot open session file {path} for writing: {exc}") from None
+        st = os.stat(path)
+        self._inode = (st.st_dev, st.st_ino)
+        self._lock = self._s.lock
+        weakref.finalize(self, self._s.stop.set)
 
     # -- records -------------------------------------------------------------------------------
 
     @property
     def n_records(self) -> int:
         """Records appended so far (all committed unless ``flush_every > 1``)."""
-        return self._n
+        return self._s.n
+
+    @property
+    def n_committed(self) -> int:
+        """Records a reader (or a crash) is guaranteed to see."""
+        return self._s.committed
+
+    def committed_keys(self) -> set[tuple[int, int]]:
+        """``(scene_index, repeat_index)`` of every committed record (a resumed capture skips
+        these)."""
+        with self._lock:
+            self._ensure_open()
+            return self._s.committed_keys()
 
     def append(self, record: MeasurementRecord) -> int:
         """Append one record; returns its index. Committed (flushed) when ``flush_every=1``."""
-        return self._write(self._builder.from_record(record), 1, force=False)
+        blocks = self._builder.from_record(record)
+        with self._lock:
+            self._ensure_open()
+            return self._s.write(blocks, 1, force=False)
 
     def append_many(self, records: Sequence[MeasurementRecord]) -> None:
         """Append several records with a single commit."""
         if records:
-            self._write(self._builder.from_records(records), len(records), force=True)
+            blocks = self._builder.from_records(records)
+            with self._lock:
+                self._ensure_open()
+                self._s.write(blocks, len(records), force=True)
 
     def append_arrays(self, **columns: np.ndarray) -> None:
         """Bulk append from arrays ``[m, ...]`` named like the record fields.
 
         Missing fields: ``raw_v``/``vector_v`` copy each other, vectors and traces are NaN,
         ``scene_index`` -1 (no scene), exposure/period from the sequence, gain/range NaN,
-        ``n_averaged`` 1, ``flags`` 0, times 0. Scalars broadcast.
+        ``n_averaged`` 1, ``flags`` 0, times 0. Scalars broadcast. A session with a calibration
+        needs ``calibrated_v``.
         """
         blocks = self._builder.from_arrays(columns)
         m = blocks["table"].shape[0]
         if m:
-            self._write(blocks, m, force=True)
-
-    def _write(self, blocks: dict[str, np.ndarray], m: int, *, force: bool) -> int:
-        """Write ``m`` rows at the end; returns the index of the first."""
-        with self._lock:
-            self._ensure_open()
-            start = self._n
-            if start + m > self._capacity:
-                self._capacity = L.capacity_for(start + m)
-                for col in self._columns.values():
-                    col.resize(self._capacity)
-            for name, col in self._columns.items():
-                col.write(start, blocks[name])
-            self._n = start + m
-            self._pending += m
-            if force or self._pending >= self._flush_every:
-                self._commit()
-            return start
-
-    def _commit(self) -> None:
-        """Rows first, counter after: a kill between the two leaves the old count."""
-        self._file.flush()
-        self._counter.set(self._n)
-        self._pending = 0
+            with self._lock:
+                self._ensure_open()
+                self._s.write(blocks, m, force=True)
 
     def flush(self) -> None:
         """Commit records appended with ``flush_every > 1``."""
         with self._lock:
             self._ensure_open()
-            if self._pending:
-                self._commit()
-
-    # -- log -----------------------------------------------------------------------------------
+            self._s.flush()
 
     def log(self, level: str, message: str) -> None:
-        """Append one line ``<UTC ISO> <LEVEL> <message>`` to the in-file log (committed)."""
-        line = f"{utc_iso()} {level.upper():<8} {message}\n".encode()
-        data = np.frombuffer(line, dtype=np.uint8)
+        """Append one line ``<UTC ISO> <LEVEL> <message>`` to the in-file log (committed).
+        Dropped silently once writing stopped after a failure (the log cannot grow then)."""
         with self._lock:
             self._ensure_open()
-            end = self._log_n + data.shape[0]
-            if end > self._log_capacity:
-                self._log_capacity = -(-end // L.LOG_BLOCK_BYTES) * L.LOG_BLOCK_BYTES
-                self._log_bytes.resize(self._log_capacity)
-            self._log_bytes.write(self._log_n, data)
-            self._log_bytes.ds.id.flush()
-            self._log_n = end
-            self._log_counter.set(end)
+            if self._s.failure is None:
+                self._s.append_log(level, message)
 
     # -- end of run ----------------------------------------------------------------------------
 
@@ -236,52 +205,57 @@ class SessionWriter:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def failure(self) -> SessionError | None:
+        """Why writing stopped early (disk full, I/O error), or None."""
+        return self._s.failure
+
     def _ensure_open(self) -> None:
         if self._closed:
             raise SessionError(f"session file {self.path} is already closed ({self.status})")
 
     def close(self, status: L.RunStatus = L.RunStatus.COMPLETE) -> None:
-        """Commit, store the final status and time, close; then set the root attributes."""
+        """Commit, store the final status and time, close; then set the root attributes.
+        After a failure (disk full) the status is ``failed`` whatever was asked."""
         status = L.RunStatus(status)
         if status is L.RunStatus.RUNNING:
             raise ValueError("close() needs a final status, not 'running'")
         with self._lock:
             if self._closed:
                 return
-            self._stop.set()
+            if self._s.failure is not None:
+                status = L.RunStatus.FAILED
             finished = utc_iso()
             try:
-                if self._pending:
-                    self._commit()
-                self.log("INFO", f"session closed: {status.value}, {self._n} records")
-                f = self._file
-                f[L.RUN_FINISHED_UTC][()] = np.array(finished.encode(), dtype=L.TIME_DTYPE)
-                f[L.RUN_STATUS][()] = np.array(status.value.encode(), dtype=L.STATUS_DTYPE)
-                f.flush()
+                self._s.finish(status, finished)
             finally:
                 self._closed = True
                 self.status = status
-                self._file.close()
-        self._heartbeat.join(timeout=5.0)
-        self._finalize(status, finished)
-
-    def _finalize(self, status: L.RunStatus, finished: str) -> None:
-        """Outside SWMR: root attributes for plain readers, datasets trimmed to the record
-        count. Skipped (the /run datasets stay authoritative) when a reader holds the file."""
+        self._s.join_heartbeat()
         try:
-            with h5py.File(self.path, "r+", libver="latest") as f:
-                f.attrs.update(
-                    {"status": status.value, "finished_utc": finished, "n_records": self._n}
+            if not self._s.io_failed and self._still_ours():
+                finalize(
+                    self.path,
+                    self.session_uuid,
+                    status=status,
+                    finished_utc=finished,
+                    n_records=self._s.committed,
+                    log_bytes=self._s.log_n,
+                    free_space=self._session_lock.free_reserve,
                 )
-                for name in self._columns:
-                    f[L.RECORDS][name].resize(self._n, axis=0)
-                f[L.LOG_BYTES].resize(self._log_n, axis=0)
-        except OSError as exc:
-            logger.info(
-                "session %s: root attributes not updated (%s); /run holds the final state",
-                self.path,
-                exc,
-            )
+        finally:
+            self._session_lock.release()
+
+    def _still_ours(self) -> bool:
+        """The path still names the file this writer created (not a replacement)."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        if (st.st_dev, st.st_ino) != self._inode:
+            logger.warning("session %s was replaced while written; not touching it", self.path)
+            return False
+        return True
 
     def __enter__(self) -> SessionWriter:
         return self
@@ -309,4 +283,4 @@ class SessionWriter:
 
     def __repr__(self) -> str:
         state = self.status.value if self._closed else "open"
-        return f"SessionWriter({str(self.path)!r}, {self._n} records, {state})"
+        return f"SessionWriter({str(self.path)!r}, {self._s.n} records, {state})"

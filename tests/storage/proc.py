@@ -74,3 +74,25 @@ class WriterProcess:
         rc = self.proc.wait(timeout=timeout_s)
         self.kill()
         return rc
+
+
+def run_probe(mode: str, files: list[Path], timeout_s: float) -> list[dict[str, object]]:
+    """Open ``files`` in a child (``tests.storage.open_probe``); a child still busy after
+    ``timeout_s`` fails the test (a hang inside HDF5 cannot be interrupted in-process)."""
+    import json
+
+    args = [sys.executable, "-m", "tests.storage.open_probe", mode, *map(str, files)]
+    env = dict(os.environ, PYTHONPATH=str(REPO), LSI_RIG_LOG_DIR=str(files[0].parent / "logs"))
+    try:
+        done = subprocess.run(
+            args, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s
+        )
+    except subprocess.TimeoutExpired as exc:
+        seen = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
+        raise AssertionError(
+            f"opening hung: no answer within {timeout_s} s; answered so far:\n{seen[-2000:]}"
+        ) from None
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [r["file"] for r in results] == [str(f) for f in files], done.stderr[-2000:]
+    return results

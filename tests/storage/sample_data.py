@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from lsi_rig.core.calibration import CalibrationSnapshot
 from lsi_rig.core.flags import RecordFlags
 from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.dmd.sequence import PatternKind, PatternSequence
@@ -31,7 +32,7 @@ def make_metadata(
     reference_every: int | None = 4,
     n_scenes: int = 3,
     trace_shape: tuple[int, int] | None = None,
-    calibration: dict[str, Any] | None = None,
+    calibration: CalibrationSnapshot | None = None,
     extra: dict[str, Any] | None = None,
 ) -> SessionMetadata:
     masks = make_masks(n)
@@ -56,6 +57,16 @@ def make_metadata(
         command="lsi-rig capture --demo",
         trace_shape=trace_shape,
         extra=extra or {},
+    )
+
+
+def make_calibration(rig_name: str = "test-rig", scale: float = 2.5) -> CalibrationSnapshot:
+    """A small calibration: a YAML text and two arrays."""
+    return CalibrationSnapshot.create(
+        rig_name=rig_name,
+        content_yaml=f"rig: {rig_name}\nscale_to_official: {scale}\nnote: ünïcode\n",
+        arrays={"gain": np.linspace(0.5, 1.5, 16), "offset_v": np.arange(16, dtype=np.float32)},
+        source="/lab/calibration/test-rig.yaml",
     )
 
 
@@ -93,6 +104,9 @@ def make_record(i: int, metadata: SessionMetadata) -> MeasurementRecord:
         n_averaged=1 + i % 5,
         flags=RecordFlags(i % 1024),
         trace_v=trace,
+        calibrated_v=None
+        if metadata.calibration is None
+        else rng.standard_normal(n).astype(np.float32),
     )
 
 
@@ -101,8 +115,11 @@ def assert_record_equal(got: MeasurementRecord, want: MeasurementRecord, where: 
         assert getattr(got, name) == getattr(want, name), f"{where} {name}"
     for name in ("exposure_us", "period_us", "gain_db", "range_v"):
         assert getattr(got, name) == getattr(want, name), f"{where} {name}"
-    for name in ("samples_v", "raw_v", "vector_v", "dark_v", "bright_v"):
+    for name in ("samples_v", "raw_v", "vector_v", "dark_v", "bright_v", "calibrated_v"):
         g, w = getattr(got, name), getattr(want, name)
+        if w is None:
+            assert g is None, f"{where} {name}"
+            continue
         assert g.dtype == np.float32, f"{where} {name} dtype {g.dtype}"
         assert g.tobytes() == np.asarray(w, np.float32).tobytes(), f"{where} {name}"
     if want.trace_v is None:

@@ -15,12 +15,13 @@ from lsi_rig.storage import SCHEMA_VERSION, RunStatus, SessionWriter, open_sessi
 from tests.storage.sample_data import (
     RIG_YAML,
     assert_record_equal,
+    make_calibration,
     make_metadata,
     make_record,
     n_refs,
 )
 
-CALIBRATION = {"offset_v": np.linspace(-1, 1, 7), "gain_table": {"30": 1.5e5}, "note": "ünïcode"}
+CALIBRATION = make_calibration()
 BITPLANE_MAP = np.arange(24, dtype=np.int16).reshape(8, 3)
 
 
@@ -77,9 +78,20 @@ def test_metadata_and_records_round_trip(tmp_path):
         assert r.scenes() == md.scenes
         assert r.rig_config_yaml == RIG_YAML
         assert r.devices == md.devices | {"dmd": {**md.devices["dmd"], "firmware": [4, 1, 0]}}
-        cal = r.calibration
-        assert cal is not None and np.array_equal(cal["offset_v"], CALIBRATION["offset_v"])
-        assert cal["gain_table"] == {"30": 1.5e5} and cal["note"] == "ünïcode"
+        cal = r.calibration()
+        assert cal is not None and cal.sha256 == CALIBRATION.sha256 == r.calibration_sha256
+        assert cal.content_yaml == CALIBRATION.content_yaml and "ünïcode" in cal.content_yaml
+        assert sorted(cal.arrays) == ["gain", "offset_v"]
+        for name, array in CALIBRATION.arrays.items():
+            assert cal.arrays[name].dtype == array.dtype
+            assert cal.arrays[name].tobytes() == array.tobytes()
+        assert (cal.rig_name, cal.source) == ("test-rig", "/lab/calibration/test-rig.yaml")
+        assert cal.created_utc == CALIBRATION.created_utc
+        assert r.has_calibrated
+        assert (
+            r.vectors("calibrated").tobytes()
+            == np.stack([x.calibrated_v for x in records]).tobytes()
+        )
         extra = r.extra
         assert np.array_equal(extra["bitplane_map"], BITPLANE_MAP)
         assert extra["bitplane_map"].dtype == np.int16
@@ -130,7 +142,10 @@ def test_no_references_and_no_calibration(tmp_path):
         for i in range(3):
             writer.append(make_record(i, md))
     with open_session(path) as r:
-        assert r.calibration is None
+        assert r.calibration() is None and r.calibration_sha256 is None
+        assert not r.has_calibrated
+        with pytest.raises(SessionError, match="has no calibrated vectors"):
+            r.vectors("calibrated")
         rec = r.record(2)
         assert rec.dark_v.shape == (0,) and rec.bright_v.shape == (0,)
         assert_record_equal(rec, make_record(2, md))
