@@ -16,8 +16,8 @@ import struct
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def finalize(
     file at ``path`` is still the session ``session_uuid``. False when skipped (a reader holds
     the file, or it is no longer ours); the ``/run`` datasets stay authoritative either way."""
     try:
-        f = h5py.File(path, "r+", libver=L.LIBVER)
+        f = open_for_update(path)
     except OSError as exc:
         logger.info("session %s: root attributes not updated (%s); /run holds the state", path, exc)
         return False
@@ -110,10 +111,28 @@ def finalize(
         close_quietly(f, free_space)
 
 
+#: A reader (``inspect``, the GUI's review, a script polling the record count) holds a session
+#: for milliseconds; writing waits this long for it to let go before refusing.
+READER_GRACE_S = 3.0
+
+
+def open_for_update(path: Path, grace_s: float = READER_GRACE_S) -> h5py.File:
+    """``r+`` open that waits out short-lived readers (HDF5's file lock refuses a writer while
+    any reader has the file open); the last OSError is raised after ``grace_s``."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        try:
+            return h5py.File(path, "r+", libver=L.LIBVER)
+        except OSError as exc:
+            if "lock" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 def prepare_append(path: Path, session_uuid: str, identity: WriterIdentity, now_ns: int) -> None:
     """Turn a closed session back into a running one owned by ``identity`` (resume)."""
     try:
-        f = h5py.File(path, "r+", libver=L.LIBVER)
+        f = open_for_update(path)
     except OSError as exc:
         advice = (
             "another program has it open (close it and retry)"

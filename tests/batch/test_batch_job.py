@@ -132,7 +132,7 @@ def test_a_calibration_draws_the_scenes_and_is_named_in_the_session(
     dataset: dict[str, Path],
 ) -> None:
     class Black:
-        snapshot = CalibrationSnapshot("sim-ideal", "2026-01-01T00:00:00Z", "ab" * 32, "")
+        snapshot = CalibrationSnapshot.create(rig_name="sim-ideal", content_yaml="black: true\n")
 
         def scene_image(self, image: np.ndarray) -> np.ndarray:
             return np.zeros_like(image)
@@ -147,7 +147,10 @@ def test_a_calibration_draws_the_scenes_and_is_named_in_the_session(
         assert np.abs(shown.vectors()).max() > 1e-3
         assert np.abs(black.vectors()).max() < 1e-6  # every scene drawn black
         info = batch_info(black.extra)
-    assert info is not None and info.settings["calibration_sha256"] == "ab" * 32
+        assert black.has_calibrated
+        np.testing.assert_array_equal(black.vectors("calibrated"), 2 * black.vectors())
+        assert black.calibration_sha256 == Black.snapshot.sha256
+    assert info is not None and info.settings["calibration_sha256"] == Black.snapshot.sha256
 
 
 def test_a_stop_while_scenes_are_checked_writes_no_file(dataset: dict[str, Path]) -> None:

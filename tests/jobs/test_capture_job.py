@@ -323,7 +323,7 @@ class _DoubleIt:
     def __init__(self) -> None:
         from lsi_rig.core.calibration import CalibrationSnapshot
 
-        self.snapshot = CalibrationSnapshot("mock", "2026-01-01T00:00:00Z", "ab" * 32, "{}")
+        self.snapshot = CalibrationSnapshot.create(rig_name="mock", content_yaml="double: 2\n")
 
     def scene_image(self, image: np.ndarray) -> np.ndarray:
         return 255 - image
@@ -341,7 +341,14 @@ def test_a_calibration_draws_the_scenes_and_calibrates_every_record(tmp_path: Pa
         np.testing.assert_array_equal(event.record.calibrated_v, 2 * event.record.vector_v)
         assert event.progress.record is event.record
     with open_session(tmp_path / "s.h5") as reader:  # the scene table names the originals
+        assert reader.calibration_sha256 == rec_cal_sha(job)
+        np.testing.assert_array_equal(reader.vectors("calibrated"), 2 * reader.vectors())
         assert [s.sha256 for s in reader.scenes()] == [
             s.info.sha256 for s in (Scene(f"s{i}", np.full((8, 8, 3), i * 10, np.uint8))
                                     for i in range(2))
         ]  # fmt: skip
+
+
+def rec_cal_sha(job: CaptureJob) -> str:
+    assert job.request.calibration is not None
+    return job.request.calibration.snapshot.sha256
