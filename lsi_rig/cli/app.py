@@ -159,6 +159,10 @@ def _report_internal(error: BaseException, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and turn every way it can end into an exit code (module docstring)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # the terminal shows warnings and errors ...
+        if type(handler) is logging.StreamHandler:
+            handler.setLevel(max(handler.level, logging.WARNING))
+    logging.getLogger("lsi_rig").setLevel(logging.INFO)  # ... session logs keep INFO too
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args=args, standalone_mode=False, prog_name="lsi-rig")

@@ -172,8 +172,14 @@ class SessionTarget:
         if self.writer is None:
             return None
         status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
-        level = logging.WARNING if interrupted else logging.ERROR
-        log.log(level, "capture %s: %s", "interrupted" if interrupted else "failed", message)
+        # into the session's own log only: the caller reports the same line to the operator
+        try:
+            self.writer.log(
+                "WARNING" if interrupted else "ERROR",
+                f"capture {'interrupted' if interrupted else 'failed'}: {message}",
+            )
+        except Exception as exc:  # a full disk may refuse even this line
+            log.debug("session %s: could not log the end: %s", self.path, exc)
         self._close(status)
         return str(status)
 

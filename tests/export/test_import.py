@@ -132,7 +132,7 @@ def test_cli_import_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         ([str(tmp_path / "none"), "--out", str(tmp_path / "x.h5")], "not a folder"),
         ([str(tmp_path / "empty"), "--out", str(tmp_path / "x.h5")], "no measurement files"),
         ([str(tmp_path / "ok"), "--out", str(tmp_path / "x.txt")], "must end in .h5"),
-        ([str(tmp_path / "ok"), "--out", str(tmp_path / "exists.h5")], "file exists"),
+        ([str(tmp_path / "ok"), "--out", str(tmp_path / "exists.h5")], "already exists"),
         ([str(tmp_path / "ok"), "--out", str(tmp_path / "x.h5"), "--masks", "demo:x"], "demo:x"),
     ]
     for args, needle in cases:
