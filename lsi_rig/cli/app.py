@@ -25,11 +25,13 @@ app = typer.Typer(
 
 def _register() -> None:
     from lsi_rig.cli import capture_cmd, demo_cmd, inspect_cmd, models_cmd
+    from lsi_rig.cli.calibrate_cmd import register as register_calibrate
 
     capture_cmd.register(app)
     inspect_cmd.register(app)
     demo_cmd.register(app)
     models_cmd.register(app)
+    register_calibrate(app)
 
 
 _register()

@@ -19,6 +19,7 @@ from lsi_rig.calibration.figures import render_png
 from lsi_rig.calibration.model import CheckResult
 from lsi_rig.calibration.response_fit import official_simulation, r_squared, scale_factor
 from lsi_rig.calibration.steps.base import StepContext, StepOutcome
+from lsi_rig.calibration.steps.gain import snr_text
 from lsi_rig.calibration.targets import RESPONSE_SEED
 from lsi_rig.scenes.procedural import face_scene
 
@@ -60,8 +61,8 @@ def run(ctx: StepContext) -> StepOutcome:
     ok = bool(np.isfinite(drift) and drift <= threshold)
     summary = (
         f"bright level drifted {drift * 100:.3f} % over {times[-1]:.0f} s (limit "
-        f"{threshold * 100:.1f} %); SNR per mask median {np.median(snr):.0f}, worst "
-        f"{np.min(snr):.0f} ({settings.check_repeats} repeats)"
+        f"{threshold * 100:.1f} %); SNR per mask median {snr_text(float(np.median(snr)))}, "
+        f"worst {snr_text(float(np.min(snr)))} ({settings.check_repeats} repeats)"
     )
     if r2 is not None and scale is not None:
         summary += f"; a test face calibrates to the simulation with R² {r2:.6f}, scale {scale:.4f}"

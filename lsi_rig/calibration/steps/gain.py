@@ -26,6 +26,10 @@ from lsi_rig.calibration.targets import uniform
 from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector.gain_check import check_bandwidth
 
+def snr_text(snr: float) -> str:
+    return "noise-free" if snr >= 1e9 else f"{snr:.0f}"
+
+
 #: on×8, off×4, on×4, off×4, on×4: first-on-after-off vs on-after-on gives the settling.
 PROBE = "111111110000111100001111"
 
@@ -51,6 +55,8 @@ def _measure(ctx: StepContext, gain_db: int, range_v: float) -> tuple[GainSettin
     on, off = float(steady_on.mean()), float(steady_off.mean())
     noise = float(np.sqrt(np.mean(np.var(steady_on, axis=1, ddof=1))))
     residual = float((on - first_on.mean()) / (on - off)) if on != off else 0.0
+    # the residual's own noise: low gains give small signals, which must not read as "slow"
+    resolution = 3 * noise / np.sqrt(first_on.size) / abs(on - off) if on != off else 0.0
     limit = min(range_v, output_max_v(ctx.rig_config))
     flagged = any(r.flags & RecordFlags.SATURATED for r in records)
     saturated = flagged or float(raw.max()) >= 0.999 * limit
@@ -58,7 +64,7 @@ def _measure(ctx: StepContext, gain_db: int, range_v: float) -> tuple[GainSettin
     table = bandwidth_hz(ctx.rig_config)
     bw = table.get(gain_db)
     settles_table = True if bw is None else not check_bandwidth(gain_db, exposure, table).slow
-    settles = settles_table and abs(residual) <= ctx.settings.max_settling_residual
+    settles = settles_table and abs(residual) - resolution <= ctx.settings.max_settling_residual
     setting = GainSetting(
         gain_db=gain_db,
         range_v=range_v,
@@ -87,7 +93,8 @@ def run(ctx: StepContext) -> StepOutcome:
         row, exposure = _measure(ctx, gain, widest)
         rows.append(row)
     usable = [r for r in rows if r.headroom and r.settles]
-    best = max(usable, key=lambda r: r.snr) if usable else None
+    # best SNR; a noise-free (ideal) rig ties, then the strongest signal wins
+    best = max(usable, key=lambda r: (r.snr, r.bright_v)) if usable else None
     recommended_range = None
     if best is not None:
         limit_max = output_max_v(ctx.rig_config)
@@ -111,7 +118,7 @@ def run(ctx: StepContext) -> StepOutcome:
     if best is None:
         summary = "no gain setting keeps the white scene below the headroom and settles in time"
     else:
-        rec = f"recommended: {best.gain_db} dB at ±{recommended_range:g} V (SNR {best.snr:.0f})"
+        rec = f"recommended: {best.gain_db} dB at ±{recommended_range:g} V (SNR {snr_text(best.snr)})"
         if not configured_ok:
             why = (
                 "saturates"
@@ -126,14 +133,20 @@ def run(ctx: StepContext) -> StepOutcome:
         else:
             summary = (
                 f"the rig's {detector.gain_db} dB at ±{detector.range_v:g} V is usable (white "
-                f"{configured.bright_v:.3f} V, SNR {configured.snr:.0f}); {rec}"
+                f"{configured.bright_v:.3f} V, SNR {snr_text(configured.snr)}); {rec}"
             )
 
     def draw(fig: Figure) -> None:
         ax1, ax2 = fig.subplots(1, 2)
-        wide = [r for r in rows if r.range_v == widest]
+        wide = [r for r in rows if r.range_v == widest and not r.saturated]
         g = [r.gain_db for r in wide]
-        ax1.semilogy(g, [max(r.bright_v, 1e-6) for r in wide], "o-", label="white, all on")
+        every = [r for r in rows if r.range_v == widest]
+        ax1.semilogy(
+            [r.gain_db for r in every],
+            [max(r.bright_v, 1e-6) for r in every],
+            "o-",
+            label="white, all on",
+        )
         ax1.axhline(settings.headroom_fraction * widest, color="r", ls="--", label="80 % of range")
         ax1.set_xlabel("gain (dB)")
         ax1.set_ylabel("level (V)")
