@@ -140,6 +140,10 @@ class ResponseResult(StepResult):
     step: Literal["response"] = "response"
     images: list[tuple[str, str]] = Field(description="(scene id, content sha256)")
     r2_pooled: float
+    r2_structure: float = Field(
+        description="R² with each image's mean over the masks removed: the mask-to-mask "
+        "structure alone (noise-limited for masks of equal fill)"
+    )
     r2_per_mask_min: float
     relative_rms: float
     r2_threshold: float

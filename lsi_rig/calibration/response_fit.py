@@ -64,6 +64,7 @@ class ResponseFit:
     offset: np.ndarray  # [n] volts
     residual_v: np.ndarray  # [K, n] measured − fitted
     r2_pooled: float  # of the fitted line against the measurements, all entries
+    r2_structure: float  # the same with each image's mean over the masks removed
     r2_per_mask: np.ndarray  # [n]
     relative_rms: float  # rms residual / rms of the official-scale spread
 
@@ -91,4 +92,5 @@ def fit_response(measured_v: np.ndarray, official: np.ndarray) -> ResponseFit:
         r2_mask = 1.0 - (residual**2).sum(axis=0) / ss_tot_mask
     spread = float(np.sqrt(np.mean((x - x.mean()) ** 2)))
     rel = float(np.sqrt(np.mean((residual / gain) ** 2)) / spread) if spread > 0 else float("nan")
-    return ResponseFit(gain, offset, residual, r_squared(y, fitted), r2_mask, rel)
+    structure = r_squared(y - y.mean(axis=1, keepdims=True), fitted - fitted.mean(axis=1, keepdims=True))
+    return ResponseFit(gain, offset, residual, r_squared(y, fitted), structure, r2_mask, rel)

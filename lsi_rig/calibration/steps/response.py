@@ -45,7 +45,8 @@ def run(ctx: StepContext) -> StepOutcome:
     spread = float(fit.gain.std() / gain_mean) if gain_mean else float("nan")
     worst = int(np.argmin(fit.r2_per_mask))
     summary = (
-        f"{ctx.masks.n} masks × {len(scenes)} images: R² {fit.r2_pooled:.6f} (worst mask "
+        f"{ctx.masks.n} masks × {len(scenes)} images: R² {fit.r2_pooled:.6f} (mask-to-mask "
+        f"structure {fit.r2_structure:.4f}; worst mask "
         f"{worst}: {fit.r2_per_mask[worst]:.5f}), residual {fit.relative_rms * 100:.3f} % of "
         f"the signal spread; gain {gain_mean * 1e6:.3f} µV per unit (spread {spread * 100:.2f} "
         f"%), offset {fit.offset.mean() * 1e3:.3f} mV"
@@ -83,6 +84,7 @@ def run(ctx: StepContext) -> StepOutcome:
         figure="response.png",
         images=[(s.scene_id, s.sha256) for s in scenes],
         r2_pooled=float(fit.r2_pooled),
+        r2_structure=float(fit.r2_structure),
         r2_per_mask_min=float(np.nanmin(fit.r2_per_mask)),
         relative_rms=float(fit.relative_rms),
         r2_threshold=settings.min_r2,
