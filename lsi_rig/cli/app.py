@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and exit code 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=argv, standalone_mode=False, prog_name="lsi-rig")
+        code = app(args=argv, standalone_mode=False, prog_name="lsi-rig")
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except LsiRigError as exc:
         print(f"lsi-rig: error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0  # a command's typer.Exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

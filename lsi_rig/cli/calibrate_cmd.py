@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 import sys
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,22 +16,17 @@ if TYPE_CHECKING:
     from lsi_rig.masks.maskset import MaskSet
 
 
-class Step(StrEnum):
-    dark = "dark"
-    gain = "gain"
-    monitor = "monitor"
-    registration = "registration"
-    response = "response"
-    check = "check"
-    all = "all"
-
-
 def register(app: typer.Typer) -> None:
     app.command("calibrate")(calibrate)
 
 
 def calibrate(
-    step: Annotated[Step, typer.Argument(help="step to run, or all (in order)")],
+    step: Annotated[
+        str,
+        typer.Argument(
+            help="dark, gain, monitor, registration, response, check, or all (in that order)"
+        ),
+    ],
     rig: Annotated[
         str, typer.Option("--rig", help="built-in rig (sim, sim-ideal, emulated) or YAML")
     ],
@@ -56,14 +50,12 @@ def calibrate(
         list[Path] | None,
         typer.Option("--images", help="response step: your own images instead of the built-in set"),
     ] = None,
-    levels: Annotated[
-        int, typer.Option(min=3, max=64, help="monitor: ramp levels per channel")
-    ] = 10,
+    levels: Annotated[int, typer.Option(help="monitor: ramp levels per channel (3 to 64)")] = 10,
     walsh_order: Annotated[
         int, typer.Option(help="registration: Walsh–Hadamard order (16, 32 or 64)")
     ] = 32,
     check_seconds: Annotated[
-        float, typer.Option(min=0, help="check: how long to watch the bright level (rig clock)")
+        float, typer.Option(help="check: how long to watch the bright level (rig clock)")
     ] = 120.0,
     quiet: Annotated[bool, typer.Option(help="no progress lines")] = False,
 ) -> None:
@@ -73,8 +65,16 @@ def calibrate(
     from lsi_rig.calibration.errors import CalibrationError
     from lsi_rig.config import load_rig
 
+    if step != "all" and step not in STEP_ORDER:
+        raise CalibrationError(
+            f"unknown calibration step {step!r}; choose one of {', '.join(STEP_ORDER)} or all"
+        )
     if walsh_order not in (16, 32, 64):
         raise CalibrationError(f"--walsh-order {walsh_order}: use 16, 32 or 64")
+    if not 3 <= levels <= 64:
+        raise CalibrationError(f"--levels {levels}: use 3 to 64 ramp levels")
+    if not check_seconds >= 0:
+        raise CalibrationError(f"--check-seconds {check_seconds:g}: must be 0 or more")
     rig_config = load_rig(rig)
     mask_set = _masks(rig_config, masks, out)
     response_images = None
@@ -89,9 +89,9 @@ def calibrate(
         check_duration_s=check_seconds,
         check_interval_s=max(min(10.0, check_seconds / 4), 1e-3),
     )
-    steps = list(STEP_ORDER) if step is Step.all else [step.value]
+    steps = list(STEP_ORDER) if step == "all" else [step]
     typer.echo(
-        f"calibrate {step.value} on rig {rig_config.name!r} for masks {mask_set.name} "
+        f"calibrate {step} on rig {rig_config.name!r} for masks {mask_set.name} "
         f"({mask_set.n} × {mask_set.shape[0]}x{mask_set.shape[1]}, sha256 {mask_set.sha256[:12]})"
     )
     command = "lsi-rig " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -102,7 +102,7 @@ def calibrate(
         root=out,
         settings=settings,
         operator=_ask_operator,
-        base=None if step is Step.all else "auto",
+        base=None if step == "all" else "auto",
         command=command,
     ) as session:
         if session.base is not None:
