@@ -49,8 +49,12 @@ class Capturer:
         *,
         progress: CaptureProgress | None = None,
         operator: OperatorPrompt | None = None,
+        owns_rig: bool = True,
     ) -> None:
         self.rig = rig
+        self.owns_rig = owns_rig
+        self._bench: tuple[int, float] | None = None  # a real knob away from the rig file's
+        self._bench_rig: Rig | None = None
         self.rig_config = rig_config
         self.scratch = scratch
         self.progress = progress
@@ -92,10 +96,12 @@ class Capturer:
         """The rig with the detector at another gain/range (the step's own rig when equal).
 
         Simulated and emulated rigs are built anew from the changed rig file. On a real bench
-        the operator turns the knob when asked; the devices are released and opened again so
-        every record carries the setting it was measured at."""
+        the operator turns the knob when asked and the devices are opened again at the new
+        setting (so every record carries the setting it was measured at); the knob stays there
+        until :meth:`restore_detector`, so a sweep asks once per setting."""
         detector = self.rig_config.devices.detector
         if detector.gain_db == gain_db and detector.range_v == range_v:
+            self.restore_detector()
             yield self.rig
             return
         config = self.config_at(gain_db=gain_db, range_v=range_v)
@@ -103,17 +109,34 @@ class Capturer:
             with build_rig(config) as other:
                 yield other
             return
-        self._ask(f"set the PDA100A2 gain knob to {gain_db} dB and the DAQ range to ±{range_v:g} V")
-        self.rig.close()
-        try:
-            with build_rig(config) as other:
-                yield other
-        finally:
-            self._ask(
-                f"set the PDA100A2 gain knob back to {detector.gain_db} dB and the DAQ range "
-                f"to ±{detector.range_v:g} V"
+        if not self.owns_rig:
+            raise CalibrationError(
+                "this step reopens the detector at other gains, which needs the rig to itself: "
+                "disconnect it in the app or run lsi-rig calibrate"
             )
-            self.rig = build_rig(self.rig_config)
+        if self._bench != (gain_db, range_v) or self._bench_rig is None:
+            self._ask(
+                f"set the PDA100A2 gain knob to {gain_db} dB and the DAQ range to ±{range_v:g} V"
+            )
+            (self._bench_rig or self.rig).close()
+            self._bench_rig, self._bench = None, None
+            self._bench_rig = build_rig(config)
+            self._bench = (gain_db, range_v)
+        yield self._bench_rig
+
+    def restore_detector(self) -> None:
+        """Real bench: the knob back at the rig file's setting and the devices reopened."""
+        if self._bench is None:
+            return
+        if self._bench_rig is not None:
+            self._bench_rig.close()
+        self._bench_rig, self._bench = None, None
+        detector = self.rig_config.devices.detector
+        self._ask(
+            f"set the PDA100A2 gain knob back to {detector.gain_db} dB and the DAQ range to "
+            f"±{detector.range_v:g} V"
+        )
+        self.rig = build_rig(self.rig_config)
 
     def _ask(self, message: str) -> None:
         if self.operator is None or not self.operator(message):

@@ -28,7 +28,6 @@ from typing import Literal
 
 import numpy as np
 
-from lsi_rig.calibration.applied import RigCalibration
 from lsi_rig.calibration.capture import Capturer, OperatorPrompt
 from lsi_rig.calibration.errors import CalibrationError
 from lsi_rig.calibration.model import (
@@ -132,7 +131,12 @@ class CalibrationSession:
         rig = self._given_rig if self._given_rig is not None else build_rig(self.rig_config)
         self._scratch = Path(tempfile.mkdtemp(prefix="lsi-rig-calibration-"))
         self._capturer = Capturer(
-            rig, self.rig_config, self._scratch, progress=self._on_progress, operator=self.operator
+            rig,
+            self.rig_config,
+            self._scratch,
+            progress=self._on_progress,
+            operator=self.operator,
+            owns_rig=self._given_rig is None,
         )
 
     def close(self) -> None:
@@ -220,6 +224,10 @@ class CalibrationSession:
             raise CalibrationError(f"calibration step {name}: {exc}") from exc
         finally:
             self._progress = None
+            try:
+                capturer.restore_detector()  # a real bench's knob back at the rig file's setting
+            except Exception:
+                log.exception("could not restore the detector setting after step %s", name)
         self.steps = StepResults(**kept, **{name: outcome.result})
         self.arrays = {**context.arrays, **outcome.arrays}
         for step in stale:
@@ -289,19 +297,3 @@ class CalibrationSession:
             figures={k.removesuffix(".png"): stored.folder / k for k in figures},
             stored=stored,
         )
-
-    def applied(self) -> RigCalibration:
-        """The calibration as measured so far, applied (needs a response step)."""
-        content = CalibrationContent(
-            created_utc=self.created_utc,
-            status="ok",
-            message="in memory",
-            provenance=make_provenance(
-                self.rig_config,
-                self.masks,
-                devices={},
-                exposure_us=float(self.rig_config.acquisition.exposure_us),
-            ),
-            steps=self.steps,
-        )
-        return RigCalibration(content, dict(self.arrays), source="")
