@@ -17,6 +17,7 @@ an affine is fitted from the dots' scene positions to their measured mask positi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,22 +52,23 @@ def walsh_set(order: int) -> MaskSet:
     return MaskSet(walsh_patterns(order), name=f"walsh{order}", source=f"demo:hadamard{order}")
 
 
-def walsh_chunks(order: int, mask_shape: tuple[int, int]) -> list[MaskSet]:
-    """The Walsh patterns upsampled to ``mask_shape``, in capture chunks."""
+def chunk_count(order: int) -> int:
+    return -(-(order * order) // CHUNK_PATTERNS)
+
+
+def walsh_chunks(order: int, mask_shape: tuple[int, int]) -> Iterator[MaskSet]:
+    """The Walsh patterns upsampled to ``mask_shape``, one capture chunk at a time (a chunk of
+    1024 256² masks is 64 MB of bits; the whole order-64 set would be four times that)."""
     h, w = mask_shape
     patterns = walsh_patterns(order)
-    chunks = []
     for start in range(0, patterns.shape[0], CHUNK_PATTERNS):
         part = patterns[start : start + CHUNK_PATTERNS]
         bits = np.repeat(np.repeat(part, h // order, axis=1), w // order, axis=2)
-        chunks.append(
-            MaskSet(
-                bits,
-                name=f"walsh{order}[{start}:{start + part.shape[0]}]@{h}x{w}",
-                source=f"calibration:walsh{order}",
-            )
+        yield MaskSet(
+            bits,
+            name=f"walsh{order}[{start}:{start + part.shape[0]}]@{h}x{w}",
+            source=f"calibration:walsh{order}",
         )
-    return chunks
 
 
 def reconstruct(vector_v: np.ndarray, order: int) -> np.ndarray:

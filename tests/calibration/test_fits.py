@@ -166,7 +166,7 @@ def test_walsh_chunks_land_on_the_target_masks_grid() -> None:
     assert walsh_order((16, 16), 32) == 16
     with pytest.raises(ValueError, match="multiples of 8"):
         walsh_order((12, 12))
-    chunks = walsh_chunks(32, (64, 64))
+    chunks = list(walsh_chunks(32, (64, 64)))
     assert [c.n for c in chunks] == [1024] and chunks[0].shape == (64, 64)
     assert [c.n for c in walsh_chunks(64, (256, 256))] == [1024] * 4
     # a picture measured with the upsampled patterns reconstructs the block sums

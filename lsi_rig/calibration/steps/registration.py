@@ -24,6 +24,7 @@ from lsi_rig.calibration.affine import GRID, Affine, covered_fraction
 from lsi_rig.calibration.figures import render_png
 from lsi_rig.calibration.model import RegistrationResult
 from lsi_rig.calibration.registration_fit import (
+    chunk_count,
     fit_flat_field,
     fit_registration,
     flat_on_blocks,
@@ -51,10 +52,10 @@ def walsh_values(record: MeasurementRecord) -> np.ndarray:
 def _pictures(
     ctx: StepContext, label: str, frames: list[np.ndarray], order: int, start: float, span: float
 ) -> list[np.ndarray]:
-    chunks = walsh_chunks(order, ctx.masks.shape)
+    count = chunk_count(order)
     parts: list[list[np.ndarray]] = [[] for _ in frames]
-    for k, chunk in enumerate(chunks):
-        ctx.report(start + span * k / len(chunks), f"registration: {label} ({k + 1}/{len(chunks)})")
+    for k, chunk in enumerate(walsh_chunks(order, ctx.masks.shape)):
+        ctx.report(start + span * k / count, f"registration: {label} ({k + 1}/{count})")
         records = ctx.capturer.capture(
             f"registration-{label}",
             frames,
