@@ -63,6 +63,8 @@ class Capturer:
         self._job: CaptureJob | None = None
         self._lock = threading.Lock()
         self._count = 0
+        self.exposure_us: float | None = None  # as the DMD really ran it (last capture)
+        self.flag_counts: dict[str, int] = {}  # record flags seen since the last reset
 
     # -- steering ----------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -215,4 +217,9 @@ class Capturer:
                 f"calibration capture {label!r} did not complete ({result.status}, "
                 f"{len(records)}/{total} records): {result.error or 'see the log'}"
             )
-        return [records[i] for i in sorted(records)]
+        ordered = [records[i] for i in sorted(records)]
+        self.exposure_us = float(ordered[0].exposure_us)
+        for record in ordered:
+            for name in record.flags.names():
+                self.flag_counts[name] = self.flag_counts.get(name, 0) + 1
+        return ordered

@@ -127,8 +127,11 @@ class RegistrationResult(StepResult):
     shift_px: tuple[float, float]
     dots: int
     fit_residual_rms_px: float
-    verify_error_max_px: float
-    verify_error_rms_px: float
+    verify_error_max_px: float = Field(
+        description="re-imaged with the new drawing: worst distance over the mask area between "
+        "the affine through the found dots and their nominal places (grid px)"
+    )
+    verify_error_rms_px: float = Field(description="rms distance of the single re-imaged dots")
     coverage_before: float
     coverage_after: float
     flat_ref: float

@@ -78,6 +78,30 @@ class SavedCalibration:
     stored: StoredCalibration | None = None
 
 
+#: Flags that say a step's data may be wrong; the gain step saturates on purpose.
+_WORRYING = (
+    "SATURATED",
+    "MISSING_EDGES",
+    "EXTRA_EDGES",
+    "TIMING_ANOMALY",
+    "PARTIAL_READ",
+    "SLOW_DETECTOR",
+    "DEVICE_WARNING",
+    "SCENE_NOT_SETTLED",
+)
+
+
+def _with_flag_warnings(result: StepResult, counts: dict[str, int], *, step: str) -> StepResult:
+    worrying = {
+        k: v for k, v in counts.items() if k in _WORRYING and not (step == "gain" and k == "SATURATED")
+    }
+    if not worrying:
+        return result
+    seen = ", ".join(f"{k} ×{v}" for k, v in sorted(worrying.items()))
+    note = f"some of this step's records were flagged ({seen}): check the rig and the log"
+    return result.model_copy(update={"warnings": [*result.warnings, note]})
+
+
 class CalibrationSession:
     """See the module docstring. Not thread-safe except :meth:`cancel`."""
 
@@ -170,7 +194,11 @@ class CalibrationSession:
         if spec != "auto":
             return read_calibration(Path(spec))
         candidates = list(reversed(list_calibrations(self.rig_dir)))
-        current = current_folder(self.rig_dir) if self.rig_dir.is_dir() else None
+        try:
+            current = current_folder(self.rig_dir)
+        except CalibrationError as exc:
+            log.warning("ignoring %s", exc)
+            current = None
         if current is not None:
             candidates.insert(0, current)
         for folder in candidates:
@@ -207,6 +235,7 @@ class CalibrationSession:
         capturer = self._require()
         capturer.check_cancel()
         self._progress, self._current_step = progress, name
+        capturer.flag_counts = {}
         stale = dependents(name) | {name}
         kept = {k: v for k, v in self.steps if k not in stale}
         context = StepContext(
@@ -228,7 +257,8 @@ class CalibrationSession:
                 capturer.restore_detector()  # a real bench's knob back at the rig file's setting
             except Exception:
                 log.exception("could not restore the detector setting after step %s", name)
-        self.steps = StepResults(**kept, **{name: outcome.result})
+        result = _with_flag_warnings(outcome.result, capturer.flag_counts, step=name)
+        self.steps = StepResults(**kept, **{name: result})
         self.arrays = {**context.arrays, **outcome.arrays}
         for step in stale:
             self.figures.pop(f"{step}.png", None)
@@ -236,8 +266,8 @@ class CalibrationSession:
             self.figures[f"{name}.png"] = outcome.figure_png
         self.ran.append(name)
         if progress is not None:
-            progress(StepProgress(name, 1.0, outcome.result.summary))
-        return outcome.result
+            progress(StepProgress(name, 1.0, result.summary))
+        return result
 
     # -- saving ------------------------------------------------------------------------------
     def status(self) -> tuple[Literal["ok", "partial", "failed"], str]:
@@ -262,10 +292,8 @@ class CalibrationSession:
                 png = self.base.folder / f"{name}.png"
                 if f"{name}.png" not in figures and png.is_file() and getattr(self.steps, name):
                     figures[f"{name}.png"] = png.read_bytes()
-        exposure = 0.0
-        if self.steps.gain is not None:
-            exposure = self.steps.gain.exposure_us
-        else:
+        exposure = capturer.exposure_us
+        if exposure is None:
             exposure = float(self.rig_config.acquisition.exposure_us)
         content = CalibrationContent(
             created_utc=self.created_utc,

@@ -29,8 +29,8 @@ class CalibrationSettings:
     # registration
     walsh_order: int = 32
     registration_averages: int = 4
-    max_fit_residual_px: float = 0.25
-    max_registration_error_px: float = 0.5
+    max_fit_residual_px: float = 0.25  # per target mask pixel (256² masks: grid pixels)
+    max_registration_error_px: float = 0.5  # per target mask pixel
     min_coverage: float = 0.999
     max_flatness_error: float = 0.02
     # response
