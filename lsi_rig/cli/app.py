@@ -93,6 +93,7 @@ def _guard_all(typer_app: typer.Typer) -> None:
 def _register() -> None:
     from lsi_rig.cli import (
         batch_cmd,
+        calibrate_cmd,
         capture_cmd,
         demo_cmd,
         export_cmd,
@@ -108,6 +109,7 @@ def _register() -> None:
     demo_cmd.register(app)
     models_cmd.register(app)
     batch_cmd.register(app)
+    calibrate_cmd.register(app)
     report_cmd.register(app)
     export_cmd.register(app)
     _guard_all(app)
