@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from lsi_rig.calibration.errors import CalibrationCancelled, CalibrationError
+from lsi_rig.calibration.provenance import detector_config
 from lsi_rig.config.schema import RigConfig
 from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.jobs import CaptureJob, CaptureRequest, JobEvent, JobState, RecordCommitted
@@ -101,7 +102,7 @@ class Capturer:
         the operator turns the knob when asked and the devices are opened again at the new
         setting (so every record carries the setting it was measured at); the knob stays there
         until :meth:`restore_detector`, so a sweep asks once per setting."""
-        detector = self.rig_config.devices.detector
+        detector = detector_config(self.rig_config)
         if detector.gain_db == gain_db and detector.range_v == range_v:
             self.restore_detector()
             yield self.rig
@@ -133,7 +134,7 @@ class Capturer:
         if self._bench_rig is not None:
             self._bench_rig.close()
         self._bench_rig, self._bench = None, None
-        detector = self.rig_config.devices.detector
+        detector = detector_config(self.rig_config)
         self._ask(
             f"set the PDA100A2 gain knob back to {detector.gain_db} dB and the DAQ range to "
             f"±{detector.range_v:g} V"
@@ -146,7 +147,9 @@ class Capturer:
 
     def config_at(self, *, gain_db: int, range_v: float) -> RigConfig:
         devices = self.rig_config.devices
-        detector = devices.detector.model_copy(update={"gain_db": gain_db, "range_v": range_v})
+        detector = detector_config(self.rig_config).model_copy(
+            update={"gain_db": gain_db, "range_v": range_v}
+        )
         return self.rig_config.model_copy(
             update={"devices": devices.model_copy(update={"detector": detector})}
         )

@@ -20,7 +20,21 @@ import lsi_rig
 from lsi_rig.calibration.model import MaskInfo, Provenance
 from lsi_rig.config.load import dump_rig
 from lsi_rig.config.schema import RigConfig
+from lsi_rig.core.errors import ConfigError
+from lsi_rig.detector.config import NidaqmxConfig, SimDetectorConfig
 from lsi_rig.masks.maskset import MaskSet
+
+
+def detector_config(rig_config: RigConfig) -> SimDetectorConfig | NidaqmxConfig:
+    """The rig's detector section with its gain and range settings. A calibration is tied to
+    them, so a plug-in detector (whose settings lsi-rig does not know) is refused."""
+    detector = detector_config(rig_config)
+    if not isinstance(detector, SimDetectorConfig | NidaqmxConfig):
+        raise ConfigError(
+            f"rig {rig_config.name}: devices.detector.backend {detector.backend!r} is a plug-in; "
+            "calibration needs a detector with gain_db and range_v settings (sim or nidaqmx)"
+        )
+    return detector
 
 
 def _sha(data: Any) -> str:
@@ -71,7 +85,7 @@ def make_provenance(
 ) -> Provenance:
     import scipy
 
-    detector = rig_config.devices.detector
+    detector = detector_config(rig_config)
     return Provenance(
         rig_name=rig_config.name,
         rig_sha256=hashlib.sha256(dump_rig(rig_config).encode("utf-8")).hexdigest(),

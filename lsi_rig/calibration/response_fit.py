@@ -92,5 +92,7 @@ def fit_response(measured_v: np.ndarray, official: np.ndarray) -> ResponseFit:
         r2_mask = 1.0 - (residual**2).sum(axis=0) / ss_tot_mask
     spread = float(np.sqrt(np.mean((x - x.mean()) ** 2)))
     rel = float(np.sqrt(np.mean((residual / gain) ** 2)) / spread) if spread > 0 else float("nan")
-    structure = r_squared(y - y.mean(axis=1, keepdims=True), fitted - fitted.mean(axis=1, keepdims=True))
+    structure = r_squared(
+        y - y.mean(axis=1, keepdims=True), fitted - fitted.mean(axis=1, keepdims=True)
+    )
     return ResponseFit(gain, offset, residual, r_squared(y, fitted), structure, r2_mask, rel)

@@ -37,7 +37,7 @@ from lsi_rig.calibration.model import (
     StepResults,
     dependents,
 )
-from lsi_rig.calibration.provenance import differences, make_provenance
+from lsi_rig.calibration.provenance import detector_config, differences, make_provenance
 from lsi_rig.calibration.settings import CalibrationSettings
 from lsi_rig.calibration.steps import STEPS, StepContext
 from lsi_rig.calibration.store import (
@@ -93,7 +93,9 @@ _WORRYING = (
 
 def _with_flag_warnings(result: StepResult, counts: dict[str, int], *, step: str) -> StepResult:
     worrying = {
-        k: v for k, v in counts.items() if k in _WORRYING and not (step == "gain" and k == "SATURATED")
+        k: v
+        for k, v in counts.items()
+        if k in _WORRYING and not (step == "gain" and k == "SATURATED")
     }
     if not worrying:
         return result
@@ -190,7 +192,7 @@ class CalibrationSession:
         spec = self._base_spec
         if spec is None:
             return None
-        detector = self.rig_config.devices.detector
+        detector = detector_config(self.rig_config)
         if spec != "auto":
             return read_calibration(Path(spec))
         candidates = list(reversed(list_calibrations(self.rig_dir)))

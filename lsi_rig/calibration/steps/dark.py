@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from lsi_rig.calibration.figures import render_png
 from lsi_rig.calibration.model import DarkResult
+from lsi_rig.calibration.provenance import detector_config
 from lsi_rig.calibration.steps.base import StepContext, StepOutcome
 from lsi_rig.calibration.steps.tables import transimpedance_v_per_a
 from lsi_rig.calibration.targets import uniform
@@ -61,7 +62,7 @@ def _levels(
 
 def run(ctx: StepContext) -> StepOutcome:
     config = ctx.rig_config
-    gain = int(config.devices.detector.gain_db)
+    gain = int(detector_config(config).gain_db)
     ctx.report(0.0, "dark: monitor black and white, mirrors off and on")
     (on_b, off_b), (on_w, off_w) = _levels(ctx, [uniform(0), uniform(255)], "dark")
     dark_v, noise_v = float(off_b.mean()), float(off_b.std(ddof=1))
@@ -77,7 +78,7 @@ def run(ctx: StepContext) -> StepOutcome:
         second = min(ctx.settings.gains_db) if gain != min(ctx.settings.gains_db) else None
     if second is not None:
         ctx.report(0.6, f"dark: second gain {second} dB (offset vs ambient)")
-        range_v = float(config.devices.detector.range_v)
+        range_v = float(detector_config(config).range_v)
         with ctx.capturer.rig_at(gain_db=second, range_v=range_v) as rig2:
             cfg2 = ctx.capturer.config_at(gain_db=second, range_v=range_v)
             ((_, off2),) = _levels(ctx, [uniform(0)], "dark-gain2", rig=rig2, config=cfg2)
@@ -86,7 +87,7 @@ def run(ctx: StepContext) -> StepOutcome:
         current_a = (dark_v - float(off2.mean())) / (g1 - g2)
         ambient = current_a * g1
         offset = dark_v - ambient
-    limit = float(config.devices.detector.range_v)
+    limit = float(detector_config(config).range_v)
     if abs(dark_v) > 0.05 * limit:
         warnings.append(
             f"the dark level {dark_v * 1e3:.1f} mV is over 5 % of the DAQ range: shield the "

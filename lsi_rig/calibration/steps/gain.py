@@ -20,11 +20,13 @@ from matplotlib.figure import Figure
 
 from lsi_rig.calibration.figures import render_png
 from lsi_rig.calibration.model import GainResult, GainSetting
+from lsi_rig.calibration.provenance import detector_config
 from lsi_rig.calibration.steps.base import StepContext, StepOutcome
 from lsi_rig.calibration.steps.tables import bandwidth_hz, output_max_v
 from lsi_rig.calibration.targets import uniform
 from lsi_rig.core.flags import RecordFlags
 from lsi_rig.detector.gain_check import check_bandwidth
+
 
 def snr_text(snr: float) -> str:
     return "noise-free" if snr >= 1e9 else f"{snr:.0f}"
@@ -83,7 +85,7 @@ def _measure(ctx: StepContext, gain_db: int, range_v: float) -> tuple[GainSettin
 
 def run(ctx: StepContext) -> StepOutcome:
     settings = ctx.settings
-    detector = ctx.rig_config.devices.detector
+    detector = detector_config(ctx.rig_config)
     widest = max(settings.ranges_v)
     rows: list[GainSetting] = []
     exposure = 0.0
@@ -118,7 +120,9 @@ def run(ctx: StepContext) -> StepOutcome:
     if best is None:
         summary = "no gain setting keeps the white scene below the headroom and settles in time"
     else:
-        rec = f"recommended: {best.gain_db} dB at ±{recommended_range:g} V (SNR {snr_text(best.snr)})"
+        rec = (
+            f"recommended: {best.gain_db} dB at ±{recommended_range:g} V (SNR {snr_text(best.snr)})"
+        )
         if not configured_ok:
             why = (
                 "saturates"
