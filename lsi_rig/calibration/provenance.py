@@ -28,7 +28,7 @@ from lsi_rig.masks.maskset import MaskSet
 def detector_config(rig_config: RigConfig) -> SimDetectorConfig | NidaqmxConfig:
     """The rig's detector section with its gain and range settings. A calibration is tied to
     them, so a plug-in detector (whose settings lsi-rig does not know) is refused."""
-    detector = detector_config(rig_config)
+    detector = rig_config.devices.detector
     if not isinstance(detector, SimDetectorConfig | NidaqmxConfig):
         raise ConfigError(
             f"rig {rig_config.name}: devices.detector.backend {detector.backend!r} is a plug-in; "

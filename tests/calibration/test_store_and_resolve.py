@@ -197,3 +197,19 @@ def test_bad_yaml_and_pointers_give_one_line(
         _resolve(sim_rig, str(tmp_path / "nowhere"), masks16, tmp_path)
     with pytest.raises(CalibrationError, match="not a calibration folder"):
         read_calibration(tmp_path)
+
+
+def test_a_plug_in_detector_is_refused_with_one_line() -> None:
+    from lsi_rig.calibration.provenance import detector_config
+    from lsi_rig.config import load_rig
+    from lsi_rig.config.plugin_devices import PluginDetectorConfig
+    from lsi_rig.core.errors import ConfigError
+
+    sim = load_rig("sim")
+    assert detector_config(sim) is sim.devices.detector
+    # as a rig with an installed detector plug-in would load (the registry is not consulted here)
+    plugin = PluginDetectorConfig.model_construct(backend="acme-pd", options={})
+    rig = sim.model_copy(update={"devices": sim.devices.model_copy(update={"detector": plugin})})
+    with pytest.raises(ConfigError, match="'acme-pd' is a plug-in; calibration needs") as info:
+        detector_config(rig)
+    assert "\n" not in str(info.value)
