@@ -75,12 +75,13 @@ class RigCalibration:
     def folder(self) -> Path | None:
         return Path(self.source) if self.source else None
 
-    @property
+    @cached_property
     def snapshot(self) -> CalibrationSnapshot:
-        return CalibrationSnapshot(
+        """What a session stores: the calibration file's text and arrays, hashed as stored
+        (the file's own ``content_sha256`` is part of that text)."""
+        return CalibrationSnapshot.create(
             rig_name=self.content.provenance.rig_name,
             created_utc=self.content.created_utc,
-            sha256=self.content.content_sha256,
             content_yaml=self._yaml,
             arrays={k: np.asarray(v) for k, v in self.arrays.items()},
             source=self.source,

@@ -70,7 +70,8 @@ def test_resolve_current_none_and_path(
     stored = synthetic_calibration(sim_rig, masks16, tmp_path)
     current = _resolve(sim_rig, None, masks16, tmp_path)
     assert isinstance(current, RigCalibration) and isinstance(current, AppliedCalibration)
-    assert current.snapshot.sha256 == stored.content.content_sha256
+    assert current.snapshot.sha256 == current.snapshot.content_sha256()  # storable as is
+    assert f"content_sha256: {stored.content.content_sha256}" in current.snapshot.content_yaml
     assert current.snapshot.source == str(stored.folder)
     assert "content_sha256" in current.snapshot.content_yaml
     assert _resolve(sim_rig, "none", masks16, tmp_path) is None
