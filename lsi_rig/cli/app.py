@@ -1,7 +1,7 @@
 """Entry point of the ``lsi-rig`` command, and what it does with every way a run can end.
 
-* usage errors (a missing or unknown option, a bad value, an unknown command): the CLI
-  framework's short usage message, exit 2;
+* usage errors (a missing or unknown option, a bad value, an unknown command): one line
+  naming the command, the framework's message and where the help is, exit 2;
 * user errors (:class:`~lsi_rig.core.errors.LsiRigError`): ``lsi-rig: error: ...``, one line,
   exit 2;
 * Ctrl-C / SIGINT: ``lsi-rig: interrupted``, exit 130 (a running capture ends ``interrupted``
@@ -158,6 +158,17 @@ def _report_internal(error: BaseException, argv: list[str]) -> int:
     return 1
 
 
+def usage_line(error: BaseException) -> str:
+    """A usage error in one line, naming the command and where its help is:
+    ``lsi-rig capture: error: Invalid value for '--size': … (see 'lsi-rig capture --help')``."""
+    format_message = getattr(error, "format_message", None)
+    message = format_message() if callable(format_message) else str(error)
+    message = " ".join(str(message).split())
+    ctx = getattr(error, "ctx", None)
+    command = getattr(ctx, "command_path", "") or "lsi-rig"
+    return f"{command}: error: {message} (see '{command} --help')"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and turn every way it can end into an exit code (module docstring)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -178,11 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     except _EXITS as exc:
         return int(getattr(exc, "exit_code", 0))
     except _CLI_ERRORS as exc:
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            print(f"lsi-rig: error: {exc}", file=sys.stderr)
+        print(usage_line(exc), file=sys.stderr)
         return 2
     except _ABORTS as exc:
         if not isinstance(exc.__cause__, KeyboardInterrupt):

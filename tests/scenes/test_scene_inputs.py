@@ -274,7 +274,7 @@ def test_capture_size_errors_are_one_line(
                      "--images", str(tmp_path), "--out", str(tmp_path / "o.h5"),
                      "--size", size, "--quiet"])  # fmt: skip
         err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-        assert code == 2 and len(err) == 1 and "scene size" in err[0], err
+        assert code == 2 and len(err) == 1 and "'--size'" in err[0], err
         assert not (tmp_path / "o.h5").exists()
 
 
