@@ -59,8 +59,10 @@ def calibrate(
     ] = 120.0,
     quiet: Annotated[bool, typer.Option(help="no progress lines")] = False,
 ) -> None:
-    """Measure the rig (dark, gain, monitor, registration, response, check) and save the
-    calibration under <root>/<rig>/<UTC time>/; a complete, accepted one becomes current."""
+    """Measure the rig and save a calibration (dark, gain, monitor, registration, response).
+
+    Saved under <root>/<rig>/<UTC time>/; a complete, accepted one becomes current.
+    """
     from lsi_rig.calibration import STEP_ORDER, CalibrationSession, CalibrationSettings
     from lsi_rig.calibration.errors import CalibrationError
     from lsi_rig.config import load_rig

@@ -28,8 +28,10 @@ def inspect(
     path: Annotated[Path, typer.Argument(help="session file (.h5)")],
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Summarise a session file: run status, rig, masks, scenes, records and flags. Says when
-    the file needs ``lsi-rig recover`` (its writer died with it open)."""
+    """Summarise a session file: status, rig, masks, scenes, records and flags.
+
+    Says when the file needs `lsi-rig recover` (its writer died with it open).
+    """
     from lsi_rig.storage import open_session
 
     with open_session(path) as reader:

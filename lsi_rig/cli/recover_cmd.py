@@ -15,9 +15,11 @@ def register(app: typer.Typer) -> None:
 def recover(
     paths: Annotated[list[Path], typer.Argument(help="session file(s) (.h5) to recover")],
 ) -> None:
-    """Finish a killed capture's session file: status interrupted, datasets trimmed to the
-    committed records, HDF5's open-for-writing mark cleared. Nothing committed is lost; a file
-    that is already finished is left as it is."""
+    """Finish the session file of a killed capture so any HDF5 tool opens it.
+
+    Status interrupted, datasets trimmed to the committed records, HDF5's open-for-writing mark
+    cleared. Nothing committed is lost; a file that is already finished is left as it is.
+    """
     from lsi_rig.storage import recover_session
 
     for path in paths:
