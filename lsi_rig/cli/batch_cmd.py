@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lsi_rig.cli.calibration_option import CalibrationOption, resolve_for_cli
 from lsi_rig.core.policy import OnExhausted
 
 
@@ -166,6 +167,7 @@ def batch(
         Path | None, typer.Option(help="QA report folder (default: <out stem>_report)")
     ] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="no QA report at the end")] = False,
+    calibration: CalibrationOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
 ) -> None:
     """Capture an image set through a rig into one session, with ground truth and a QA report."""
@@ -231,7 +233,7 @@ def batch(
         force=force,
         overwrite=overwrite,
         policy=ErrorPolicy(retries=retries, on_exhausted=on_error),
-        calibration=None,  # the lead wires --calibration here (resolve_calibration)
+        calibration=resolve_for_cli(rig_config, calibration, mask_set),
         write_report=not no_report,
         report_dir=report_dir,
         command="lsi-rig " + " ".join(shlex.quote(a) for a in sys.argv[1:]),

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from lsi_rig.cli.calibration_option import CalibrationOption, resolve_for_cli
 from lsi_rig.core.policy import OnExhausted
 
 MAX_REPEATS = 100_000
@@ -86,6 +87,7 @@ def capture(
             "pause for the operator, or fail the run",
         ),
     ] = OnExhausted.SKIP,
+    calibration: CalibrationOption = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Capture measurement vectors of images through a rig into a session file."""
@@ -128,6 +130,7 @@ def capture(
         force=force,
         command=command,
         policy=ErrorPolicy(retries=retries, on_exhausted=on_error),
+        calibration=resolve_for_cli(rig_config, calibration, mask_set),
     )
     job = CaptureJob(request)
     with ProgressBar(plan.n_records, description="capture", enabled=not quiet) as bar:
