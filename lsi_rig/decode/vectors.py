@@ -14,11 +14,14 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lsi_rig.core.errors import SessionError
+
+if TYPE_CHECKING:
+    from lsi_rig.storage import SessionReader
 
 NPZ_KEY = "array"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -51,13 +54,10 @@ class SessionVectors:
     complementary: bool
 
 
-def session_vector_kind(reader: Any) -> str:
-    """Which stored vectors to decode: the calibrated ones when the session has them.
-
-    The one place that decides (``SessionReader.has_calibrated`` arrives with calibrated
-    vectors in sessions; older readers and files have only the offset-corrected ones).
-    """
-    return "calibrated" if bool(getattr(reader, "has_calibrated", False)) else "offset_corrected"
+def session_vector_kind(reader: SessionReader) -> str:
+    """Which stored vectors to decode: the calibrated ones (on the official simulation's scale)
+    when the session has them, else the offset-corrected volts."""
+    return "calibrated" if reader.has_calibrated else "offset_corrected"
 
 
 def safe_stem(text: str) -> str:

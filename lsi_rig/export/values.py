@@ -10,11 +10,14 @@ This module is the one place that knows how a session stores calibrated vectors.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lsi_rig.export.options import VectorChoice
+
+if TYPE_CHECKING:
+    from lsi_rig.storage import SessionReader
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,16 +39,12 @@ FALLBACK_NOTE = (
 )
 
 
-def has_calibrated(reader: Any) -> bool:
-    """Whether the session stores calibrated vectors (``SessionReader.has_calibrated``)."""
-    value = getattr(reader, "has_calibrated", False)
-    return bool(value() if callable(value) else value)
-
-
-def session_values(reader: Any, choice: VectorChoice = VectorChoice.CALIBRATED) -> ExportValues:
+def session_values(
+    reader: SessionReader, choice: VectorChoice = VectorChoice.CALIBRATED
+) -> ExportValues:
     """The vectors to export from an open session reader (every committed record)."""
     choice = VectorChoice(choice)
-    if choice is VectorChoice.CALIBRATED and has_calibrated(reader):
+    if choice is VectorChoice.CALIBRATED and reader.has_calibrated:
         vectors = np.asarray(reader.vectors("calibrated"), dtype=np.float32)
         return ExportValues(vectors, "calibrated", CALIBRATED_NOTE)
     vectors = np.asarray(reader.vectors("offset_corrected"), dtype=np.float32)

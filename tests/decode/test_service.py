@@ -176,19 +176,42 @@ def test_complementary_session_is_refused_unless_forced(tmp_path: Path, masks) -
     assert len(list(service.decode_session(path, force=True))) == 2
 
 
-def test_vector_kind_switch() -> None:
-    class Old:
-        pass
+def test_calibrated_vectors_are_decoded_when_the_session_has_them(tmp_path: Path) -> None:
+    from lsi_rig.config import load_rig
+    from lsi_rig.core.calibration import CalibrationSnapshot
+    from lsi_rig.jobs import CaptureJob, CaptureRequest, plan_from_config
+    from lsi_rig.masks import load_masks
+    from lsi_rig.scenes.procedural import demo_scenes
+    from lsi_rig.scenes.source import InMemoryScenes
+    from lsi_rig.storage import open_session
 
-    class New:
-        has_calibrated = True
+    class Halve:
+        snapshot = CalibrationSnapshot.create(rig_name="sim-ideal", content_yaml="halve: 1\n")
 
-    class NewWithout:
-        has_calibrated = False
+        def scene_image(self, image: np.ndarray) -> np.ndarray:
+            return image
 
-    assert session_vector_kind(Old()) == "offset_corrected"
-    assert session_vector_kind(New()) == "calibrated"
-    assert session_vector_kind(NewWithout()) == "offset_corrected"
+        def calibrate(self, vector_v: np.ndarray) -> np.ndarray:
+            return vector_v / 2
+
+    config = load_rig("sim-ideal")
+    plan = plan_from_config(
+        config.acquisition,
+        scenes=InMemoryScenes(demo_scenes(count=2)),
+        masks=load_masks("demo:hadamard16:16"),
+    )
+    kinds = {}
+    for name, calibration in (("plain", None), ("calibrated", Halve())):
+        out = tmp_path / f"{name}.h5"
+        CaptureJob(CaptureRequest(config, plan, out, calibration=calibration)).run()
+        with open_session(out) as reader:
+            kinds[name] = session_vector_kind(reader)
+            raw = reader.vectors()
+        got = read_session(out)
+        assert got.kind == kinds[name]
+        values = np.stack([v.values for v in got.vectors])
+        np.testing.assert_allclose(values, raw if calibration is None else raw / 2, rtol=1e-6)
+    assert kinds == {"plain": "offset_corrected", "calibrated": "calibrated"}
 
 
 def test_empty_session_is_refused(tmp_path: Path, masks) -> None:  # type: ignore[no-untyped-def]
