@@ -1,0 +1,92 @@
+"""Latest-wins decoding for live views (provisional: the decode service brings the real one).
+
+A capture produces vectors faster than a neural decoder can turn them into faces; a live view
+wants the newest face, not a queue of old ones. :class:`LiveDecoder` owns one worker thread and
+one pending slot: ``submit`` never blocks and a newer vector replaces a pending one (counted as
+dropped); the worker decodes whatever is pending when it becomes free. ``latest`` returns the
+newest result with the time from its submission to the end of its decode.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Collection, Hashable
+
+import numpy as np
+
+from lsi_rig.models.api import DecodeResult, VectorDecoder
+
+log = logging.getLogger(__name__)
+
+Latest = tuple[Hashable, DecodeResult, float]
+
+
+class LiveDecoder:
+    """One decode worker with a single pending slot (see module docstring)."""
+
+    def __init__(self, decoder: VectorDecoder, tasks: Collection[str] | None = None) -> None:
+        self.decoder = decoder
+        self.tasks = decoder.resolve_tasks(tasks)
+        self._cond = threading.Condition()
+        self._pending: tuple[np.ndarray, Hashable, float] | None = None
+        self._latest: Latest | None = None
+        self._closed = False
+        self.submitted = 0
+        self.decoded = 0
+        self.dropped = 0
+        self.failed = 0
+        self._thread = threading.Thread(target=self._work, name="live decoder", daemon=True)
+        self._thread.start()
+
+    def submit(self, vector: np.ndarray, key: Hashable) -> None:
+        """Queue ``vector`` for decoding under ``key``; replaces (drops) a pending one."""
+        item = (np.array(vector, dtype=np.float32, copy=True), key, time.perf_counter())
+        with self._cond:
+            if self._closed:
+                return
+            if self._pending is not None:
+                self.dropped += 1
+            self._pending = item
+            self.submitted += 1
+            self._cond.notify()
+
+    def latest(self) -> Latest | None:
+        """``(key, result, latency_s)`` of the newest decoded vector, or None yet."""
+        with self._cond:
+            return self._latest
+
+    @property
+    def busy(self) -> bool:
+        with self._cond:
+            return self._pending is not None
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                assert self._pending is not None
+                vector, key, submitted_at = self._pending
+                self._pending = None
+            try:
+                result = self.decoder.decode(vector, self.tasks)
+            except Exception:  # a bad vector must not end live decoding
+                log.exception("live decoding of %r with %s failed", key, self.decoder.name)
+                with self._cond:
+                    self.failed += 1
+                continue
+            with self._cond:
+                self._latest = (key, result, time.perf_counter() - submitted_at)
+                self.decoded += 1
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stop the worker (a decode in progress finishes first, up to ``timeout_s``)."""
+        with self._cond:
+            self._closed = True
+            self._pending = None
+            self._cond.notify_all()
+        self._thread.join(timeout_s)
