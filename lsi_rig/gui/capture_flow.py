@@ -356,11 +356,11 @@ class CaptureFlow:
             if path.suffix.lower() not in (".h5", ".hdf5"):
                 path = path.with_name(path.name + ".h5")
             if not path.is_absolute() and path.parent == Path("."):
+                self.sessions_dir.mkdir(parents=True, exist_ok=True)  # our folder: made on use
                 path = self.sessions_dir / path
             check_output_path(path, overwrite=False)
             return path
-        if not self.sessions_dir.exists():
-            self.sessions_dir.mkdir(parents=True)
+        self.sessions_dir.mkdir(parents=True, exist_ok=True)
         return session_path(self.sessions_dir, f"gui_{safe_stem(self.mask_set.name)}")
 
     def resume_session(self, path: Path | None = None) -> None:

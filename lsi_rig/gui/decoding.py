@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lsi_rig.core.errors import ModelError
 from lsi_rig.decode.hadamard import HadamardDecoder
 from lsi_rig.decode.live import LiveDecoder
 from lsi_rig.masks.maskset import MaskSet
@@ -91,9 +92,14 @@ class DecodePipeline:
         return self.choice
 
     def submit(self, vector: np.ndarray, key: Hashable) -> None:
+        """Offer a vector (any thread); refused quietly while the decoder is being replaced."""
         live = self.live
-        if live is not None:
+        if live is None:
+            return
+        try:
             live.submit(vector, key)
+        except ModelError as exc:  # closed under us (masks changed), or a wrong length
+            log.debug("live decode refused %r: %s", key, exc)
 
     def close(self) -> None:
         if self.live is not None:

@@ -98,6 +98,7 @@ class Drawing:
         if scene is not None and image is not None:
             score = score_against_scene(scene, image[0])
         assert live is not None
+        counts = live.counts
         w.recon_dock.show_decoded(
             DecodedView(
                 result=result,
@@ -105,7 +106,7 @@ class Drawing:
                 scene=scene,
                 latency_s=latency_s,
                 score=score,
-                counters=f"decoded {live.decoded} · dropped {live.dropped} stale (latest wins)",
+                counters=f"decoded {counts.decoded} · dropped {counts.dropped} stale (latest wins)",
                 ground_truth=w.flow.ground_truth(key.scene_index),
             )
         )

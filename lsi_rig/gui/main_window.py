@@ -69,7 +69,11 @@ class MainWindow(QMainWindow):
         self.shown = ShownImages()
         self.errors = ErrorReporter(self, options.log_path)
         self.log_handler = BufferedLogHandler()
-        logging.getLogger("lsi_rig").addHandler(self.log_handler)
+        package_log = logging.getLogger("lsi_rig")
+        package_log.addHandler(self.log_handler)
+        self._log_level = package_log.level
+        if package_log.getEffectiveLevel() > logging.INFO:  # the log panel shows INFO
+            package_log.setLevel(logging.INFO)
         self.rig = RigConnection(self.shown, self)
         self.capture = CaptureController(self)
         self.decoding = DecodePipeline()
@@ -284,7 +288,9 @@ class MainWindow(QMainWindow):
         self.rig.shutdown()
         self.scene_window.hide()
         self.scene_window.deleteLater()
-        logging.getLogger("lsi_rig").removeHandler(self.log_handler)
+        package_log = logging.getLogger("lsi_rig")
+        package_log.removeHandler(self.log_handler)
+        package_log.setLevel(self._log_level)
         event.accept()
 
 
