@@ -17,7 +17,13 @@ from lsi_rig.gui.main_window import GuiOptions, MainWindow
 LOG_NAME = "lsi-rig-gui.log"
 
 
+#: The interpreter hands its lock between threads this often: the capture, the decoder and the
+#: GUI thread share it, and the default 5 ms makes every GUI call wait that long behind them.
+SWITCH_INTERVAL_S = 0.0005
+
+
 def application() -> QApplication:
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])

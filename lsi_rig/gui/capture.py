@@ -46,6 +46,7 @@ class CaptureController(QObject):
         self.job: CaptureJob | None = None
         self.on_record: RecordListener | None = None
         self.on_running: Callable[[], None] | None = None
+        self.ended = True
         queued(self._event, self._dispatch)
 
     @property
@@ -54,8 +55,9 @@ class CaptureController(QObject):
 
     @property
     def active(self) -> bool:
-        """A job exists and has not ended (it may still be preparing)."""
-        return self.job is not None and not self.job.state.is_final
+        """A job exists and has not ended (it may still be preparing). A job whose end event
+        the GUI has handled is over, even in the moment before its final state change."""
+        return self.job is not None and not self.job.state.is_final and not self.ended
 
     def prepare(self, request: CaptureRequest, rig: object) -> CaptureJob:
         """A new job for ``request`` on the connected ``rig``; start it with ``job.start()``
@@ -67,6 +69,7 @@ class CaptureController(QObject):
         job = CaptureJob(request, rig=rig)
         job.subscribe(self._listen)
         self.job = job
+        self.ended = False
         return job
 
     # -- steering (any of these is safe at any time) -------------------------------------
@@ -111,6 +114,8 @@ class CaptureController(QObject):
         elif isinstance(event, JobWarning):
             self.warned.emit(event.message)
         elif isinstance(event, JobFinished):
+            self.ended = True
             self.finished.emit(event)
         elif isinstance(event, JobFailed):
+            self.ended = True
             self.failed.emit(event)

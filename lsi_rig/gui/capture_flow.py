@@ -19,13 +19,14 @@ from PyQt6.QtWidgets import QFileDialog
 from lsi_rig.config import load_rig
 from lsi_rig.config.schema import RigConfig
 from lsi_rig.core.errors import LsiRigError
+from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.engine.policy import ErrorPolicy
 from lsi_rig.gui.drawing import DecodeKey
 from lsi_rig.gui.rig_settings import needs_reconnect, with_settings
 from lsi_rig.gui.rig_worker import Connection, RigHealth
 from lsi_rig.gui.scene_choice import SceneChoice
 from lsi_rig.gui.widgets import Light, queued
-from lsi_rig.jobs import CaptureRequest, JobFailed, JobFinished, JobState, RecordCommitted
+from lsi_rig.jobs import CaptureRequest, JobFailed, JobFinished, JobState
 from lsi_rig.jobs.plans import plan_from_config
 from lsi_rig.jobs.session_file import check_output_path
 from lsi_rig.masks import load_masks
@@ -91,7 +92,6 @@ class CaptureFlow:
         w.capture.finished.connect(self._finished)
         w.capture.failed.connect(self._failed)
         w.capture.warned.connect(lambda text: w.status(f"warning: {text}"))
-        w.capture.on_record = self._on_record
         self._use_decoder()
         self._buttons()
 
@@ -414,14 +414,11 @@ class CaptureFlow:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
             waited += 0.02
 
-    def _on_record(self, event: RecordCommitted) -> None:
-        """Job thread: hand the vector to the live decoder (latest wins)."""
-        if self.w.mode.value != "live":
-            return
-        record = event.record
+    def decode_drawn(self, index: int, record: MeasurementRecord, scene_id: str) -> None:
+        """The record just drawn goes to the live decoder (latest wins): nobody sees more
+        vectors than the redraw shows, so decoding the others would only compete for the CPU."""
         vector = record.calibrated_v if record.calibrated_v is not None else record.vector_v
-        key = DecodeKey("live", self._run, event.index, record.scene_index,
-                        event.progress.scene_id)  # fmt: skip
+        key = DecodeKey("live", self._run, index, record.scene_index, scene_id)
         self.w.decoding.submit(vector, key)
 
     def _state_changed(self, state: JobState, reason: str) -> None:
@@ -484,10 +481,11 @@ class CaptureFlow:
         bar.setValue(progress.records_done)
         eta = progress.eta_s
         if self.w.capture.state is JobState.RUNNING:
-            self.w.session_dock.state.setText(
-                f"Capturing scene <b>{progress.scene_id}</b> (repeat {progress.repeat_index})"
-                + (f" · ETA {eta:.0f} s" if eta is not None else "")
+            text = f"Capturing scene <b>{progress.scene_id}</b>" + (
+                f" · ETA {eta:.0f} s" if eta is not None else ""
             )
+            if text != self.w.session_dock.state.text():  # a new text re-lays out the panel
+                self.w.session_dock.state.setText(text)
 
     def _buttons(self) -> None:
         w = self.w

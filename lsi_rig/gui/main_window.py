@@ -29,7 +29,7 @@ from lsi_rig.gui.docks.recon import ReconDock
 from lsi_rig.gui.docks.rig import RigDock
 from lsi_rig.gui.docks.scene import SceneDock
 from lsi_rig.gui.docks.session import SessionDock
-from lsi_rig.gui.drawing import Drawing
+from lsi_rig.gui.drawing import Drawing, RedrawTimer
 from lsi_rig.gui.errors import ErrorReporter
 from lsi_rig.gui.logview import BufferedLogHandler
 from lsi_rig.gui.mirror import SceneWindow, ShownImages
@@ -100,9 +100,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.status_capture)
         bar.addPermanentWidget(self.status_mode)
 
-        self.redraw_timer = QTimer(self)
-        self.redraw_timer.setInterval(round(1000 / REDRAW_HZ))
-        self.redraw_timer.timeout.connect(self.drawing.redraw)
+        self.redraw_timer = RedrawTimer(REDRAW_HZ, self.drawing.redraw, self)
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(round(1000 * STATUS_POLL_S))
         self.poll_timer.timeout.connect(self.flow.poll_status)
@@ -285,6 +283,7 @@ class MainWindow(QMainWindow):
             timer.stop()
         self.review.close()
         self.decoding.close()
+        self.drawing.scores.close()
         self.rig.shutdown()
         self.scene_window.hide()
         self.scene_window.deleteLater()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QGraphicsItem, QWidget
 
 _CONFIGURED = False
 
@@ -29,8 +29,56 @@ def plot(title: str, x_label: str, y_label: str, parent: QWidget | None = None) 
     item.setLabel("left", y_label)
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setMenuEnabled(False)
+    for name in ("left", "bottom"):
+        cache_axis(item.getAxis(name))
     widget.setMinimumHeight(120)
     return widget
+
+
+def cache_axis(axis: pg.AxisItem) -> None:
+    """Keep the axis as a pixmap, redrawn only when its range changes: painting tick labels is
+    the costliest part of a redraw, and the data under a still axis changes every tick."""
+    axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+class SteadyRange:
+    """Axis range that changes only when the data leaves it or shrinks a lot.
+
+    pyqtgraph's auto-range follows every new vector, and every range change re-lays out the
+    axis tick labels — the costliest part of a redraw. Growing at once and shrinking only below
+    40 % keeps the axes still while the bars move.
+    """
+
+    def __init__(self, widget: pg.PlotWidget, axis: str = "y", pad: float = 0.08) -> None:
+        item = widget.getPlotItem()
+        assert item is not None
+        self.view = item.getViewBox()
+        self.axis = axis
+        self.pad = pad
+        self.range: tuple[float, float] | None = None
+        self.view.enableAutoRange(axis=axis, enable=False)
+
+    def update(self, values: np.ndarray) -> None:
+        finite = np.asarray(values, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+        if finite.size == 0:
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        lo, hi = min(lo, 0.0), max(hi, 0.0) if lo >= 0 else hi
+        if self.range is not None:
+            r_lo, r_hi = self.range
+            inside = r_lo <= lo and hi <= r_hi
+            if inside and (hi - lo) >= 0.4 * (r_hi - r_lo):
+                return
+        span = (hi - lo) or max(abs(hi), 1e-12)
+        self.range = (lo - self.pad * span if lo < 0 else lo, hi + self.pad * span)
+        if self.axis == "y":
+            self.view.setYRange(*self.range, padding=0)
+        else:
+            self.view.setXRange(*self.range, padding=0)
+
+    def reset(self) -> None:
+        self.range = None
 
 
 class ImagePane(pg.GraphicsLayoutWidget):
@@ -52,7 +100,8 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self.shape: tuple[int, ...] | None = None
 
     def set_title(self, text: str) -> None:
-        self.title.setText(text, size="10pt")
+        if text != self.title.text:  # a new title re-lays out the pane
+            self.title.setText(text, size="10pt")
 
     def set_image(self, image: np.ndarray | None, levels: tuple[float, float] = (0, 255)) -> None:
         if image is None:

@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import QDockWidget, QGridLayout, QHBoxLayout, QLabel, QVBox
 from lsi_rig.core.flags import RecordFlags
 from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.detector.windows import find_windows
-from lsi_rig.gui.plots import plot
+from lsi_rig.gui.plots import SteadyRange, plot
 
 #: The flags an operator watches, with a short label and how bad they are.
 FLAG_LIGHTS: tuple[tuple[RecordFlags, str, str], ...] = (
@@ -31,6 +31,9 @@ FLAG_LIGHTS: tuple[tuple[RecordFlags, str, str], ...] = (
     (RecordFlags.SCENE_NOT_SETTLED, "not settled", "#f57c00"),
 )
 _OFF = "#bdbdbd"
+#: While live, references, drift and the trace are redrawn every this many ticks (the bars and
+#: flags every tick): they change slowly and each plot repaint costs GUI time.
+SECONDARY_EVERY = 3
 BAR_BRUSH = (40, 110, 200, 200)
 
 
@@ -57,6 +60,8 @@ class LiveDock(QDockWidget):
 
         self.summary = QLabel("No vector yet: press F5 (Start) to capture.")
         self.summary.setWordWrap(True)
+        # two lines, always: a label that changes height re-lays out every plot below it
+        self.summary.setFixedHeight(2 * self.summary.fontMetrics().lineSpacing() + 4)
         layout.addWidget(self.summary)
         flags = QGridLayout()
         flags.setHorizontalSpacing(10)
@@ -121,6 +126,12 @@ class LiveDock(QDockWidget):
         layout.addWidget(self.trace_plot, stretch=2)
         self.show_trace(None, "")
         self.setWidget(body)
+        self.vector_range = SteadyRange(self.vector_plot)
+        self.ref_range = SteadyRange(self.ref_plot)
+        self.drift_range = SteadyRange(self.drift_plot)
+        self.drift_x = SteadyRange(self.drift_plot, axis="x", pad=0.0)
+        self._n = -1
+        self._ticks = 0
         self.shown_vector: np.ndarray | None = None
         self.shown_index = -1
 
@@ -128,18 +139,43 @@ class LiveDock(QDockWidget):
     def set_drift_threshold(self, fraction: float) -> None:
         self.drift_limit.setValue(100.0 * fraction)
 
-    def show_record(self, view: RecordView, drift_history_pct: np.ndarray | None = None) -> None:
+    def show_record(
+        self, view: RecordView, drift_history_pct: np.ndarray | None = None, *, full: bool = True
+    ) -> bool:
+        """Draw ``view``; with ``full=False`` the slow-changing panels only every few calls.
+        Returns whether everything was drawn."""
         record = view.record
         vector = np.asarray(record.vector_v, dtype=np.float64)
-        self.bars.setData(np.arange(vector.size + 1) - 0.5, vector)
+        if vector.size != self._n:
+            self._n = vector.size
+            self._edges = np.arange(vector.size + 1) - 0.5
+            self.vector_plot.setXRange(-0.5, vector.size - 0.5, padding=0.01)
+            for steady in (self.vector_range, self.ref_range):
+                steady.reset()
+        self.bars.setData(self._edges, vector)
+        self.vector_range.update(vector)
         self.shown_vector, self.shown_index = vector, view.index
+        self._ticks += 1
+        if not full and self._ticks % SECONDARY_EVERY:
+            self._set_flags(record.flags)
+            self._summarise(view, record, vector)
+            return False
         self.dark.setData(np.arange(record.dark_v.size), np.asarray(record.dark_v, np.float64))
         self.bright.setData(
             np.arange(record.bright_v.size), np.asarray(record.bright_v, np.float64)
         )
-        if drift_history_pct is not None:
+        self.ref_range.update(np.concatenate([record.dark_v, record.bright_v]))
+        if drift_history_pct is not None and drift_history_pct.size:
             self.drift.setData(drift_history_pct, connect="finite")
+            limit = float(self.drift_limit.value())
+            self.drift_range.update(np.append(drift_history_pct, 1.25 * limit))
+            self.drift_x.update(np.array([0.0, max(drift_history_pct.size - 1, 10)]))
         self._set_flags(record.flags)
+        self._summarise(view, record, vector)
+        self.show_trace(record, "")
+        return True
+
+    def _summarise(self, view: RecordView, record: MeasurementRecord, vector: np.ndarray) -> None:
         parts = [
             f"<b>{view.source}</b>",
             f"record {view.index}",
@@ -158,7 +194,6 @@ class LiveDock(QDockWidget):
         if view.latency_s is not None:
             parts.append(f"acquired → drawn {1000 * view.latency_s:.0f} ms")
         self.summary.setText(" · ".join(parts))
-        self.show_trace(record, "")
 
     def show_trace(self, record: MeasurementRecord | None, reason: str) -> None:
         trace = None if record is None else record.trace_v
@@ -192,12 +227,17 @@ class LiveDock(QDockWidget):
         self.dark.setData([], [])
         self.bright.setData([], [])
         self.drift.setData([], [])
+        for steady in (self.vector_range, self.ref_range, self.drift_range, self.drift_x):
+            steady.reset()
         self.shown_vector, self.shown_index = None, -1
         self._set_flags(RecordFlags.NONE)
         self.summary.setText(message)
         self.show_trace(None, "")
 
     def _set_flags(self, flags: RecordFlags) -> None:
+        if flags == getattr(self, "_flags", None):
+            return  # relabelling ten lights every tick costs a layout pass
+        self._flags = flags
         for flag, text, colour in FLAG_LIGHTS:
             on = bool(flags & flag)
             self.flag_labels[flag].setText(

@@ -59,6 +59,7 @@ class ReconDock(QDockWidget):
         self.decoder_label.setWordWrap(True)
         self.metrics = QLabel("No decoded vector yet.")
         self.metrics.setWordWrap(True)
+        self.metrics.setFixedHeight(2 * self.metrics.fontMetrics().lineSpacing() + 4)
         layout.addWidget(self.decoder_label)
         layout.addWidget(self.metrics)
 
@@ -127,6 +128,7 @@ class ReconDock(QDockWidget):
         self.show_landmarks.toggled.connect(self._overlay_visibility)
         self.opacity.valueChanged.connect(self._overlay_visibility)
         self.shown_key: object = None
+        self._timing: list[str] = []
         self.clear("No decoded vector yet.")
 
     def set_decoder(self, text: str, tasks: frozenset[str] = frozenset({"image"})) -> None:
@@ -158,20 +160,24 @@ class ReconDock(QDockWidget):
         if result.image is not None:
             self.decoded_pane.set_title(f"Decoded: {view.scene_id}")
             self.decoded_pane.set_image(result.image[0])
-        parts = [f"decode {1000 * sum(result.timings_s.values()):.1f} ms"]
-        parts.append(f"submitted → shown {1000 * view.latency_s:.0f} ms")
+        self._timing = [
+            f"decode {1000 * sum(result.timings_s.values()):.1f} ms",
+            f"submitted → shown {1000 * view.latency_s:.0f} ms",
+            view.counters,
+        ]
         if view.score is not None:
-            fitted = " (luminance, gain/offset fitted)" if view.score.grey else ""
-            parts.insert(
-                0, f"<b>PSNR {view.score.psnr_db:.1f} dB · SSIM {view.score.ssim:.3f}</b>{fitted}"
-            )
-        elif view.scene is None:
-            parts.insert(0, "PSNR/SSIM: scene pixels unknown")
-        parts.append(view.counters)
-        self.metrics.setText(" · ".join(parts))
+            self.show_score(view.score)
+        else:
+            pending = "scoring…" if view.scene is not None else "PSNR/SSIM: scene pixels unknown"
+            self.metrics.setText(" · ".join([pending, *self._timing]))
         self._show_segmentation(result)
         self._show_landmarks(result)
         self._show_attributes(result, view.ground_truth)
+
+    def show_score(self, score: SceneScore) -> None:
+        fitted = " (luminance, gain/offset fitted)" if score.grey else ""
+        head = f"<b>PSNR {score.psnr_db:.1f} dB · SSIM {score.ssim:.3f}</b>{fitted}"
+        self.metrics.setText(" · ".join([head, *self._timing]))
 
     def _show_segmentation(self, result: DecodeResult) -> None:
         if result.segmentation is None:
