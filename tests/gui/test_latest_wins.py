@@ -113,16 +113,17 @@ def test_the_window_shows_the_newest_decoded_face_and_drops_stale_vectors(
 ) -> None:
     masks = load_masks(FAST_MASKS)
     window = make_window()
-    slow = SlowDecoder(masks.n, masks.sha256, delay_s=0.08)
+    slow = SlowDecoder(masks.n, masks.sha256, delay_s=0.15)
     window.decoding.official = slow  # as "Load LSI model…" does
     window.flow._use_decoder(force=True)
     assert "slow test decoder" in window.recon_dock.decoder_label.text()
     assert window.recon_dock.attr_plot.isVisibleTo(window.recon_dock)
-    window.session_dock.repeats.setValue(20)  # 3 scenes × 20 records, far faster than 12/s
+    window.session_dock.repeats.setValue(100)  # 300 records, far faster than 7 decodes/s
     window.flow.start()
     qtbot.waitUntil(lambda: window.capture.job is not None and window.capture.job.state.is_final,
                     timeout=60_000)  # fmt: skip
     last = window.capture.live.snapshot().index
+    assert last == 299
     qtbot.waitUntil(
         lambda: (
             window.drawing._decoded_key is not None and window.drawing._decoded_key.index == last
@@ -132,8 +133,12 @@ def test_the_window_shows_the_newest_decoded_face_and_drops_stale_vectors(
     live = window.decoding.live
     assert live is not None and live.wait_idle(10)
     counts = live.counts
-    assert counts.submitted == 60
-    assert counts.dropped > 0 and counts.decoded < 60
+    # every drawn vector was offered once, the newest always decoded, the stale ones dropped
+    assert counts.submitted == window.drawing.drawn_records
+    assert counts.dropped >= 1 and counts.decoded < counts.submitted
+    assert counts.decoded + counts.dropped + counts.failed == counts.submitted
+    with slow.lock:
+        assert len(slow.seen) == counts.decoded
     qtbot.waitUntil(lambda: f"dropped {counts.dropped}" in window.recon_dock.metrics.text(),
                     timeout=5_000)  # fmt: skip
     # the extra heads are drawn: attribute bars, segmentation overlay, 68 landmarks

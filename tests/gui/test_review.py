@@ -76,7 +76,7 @@ def test_review_shows_record_k_vector_flags_scene_and_decoded_face(
             timeout=10_000,
         )
         assert window.recon_dock.decoded_pane.image.image.shape == (256, 256, 3)
-        assert "PSNR" in window.recon_dock.metrics.text()
+        qtbot.waitUntil(lambda: "PSNR" in window.recon_dock.metrics.text(), timeout=10_000)
 
     press(qtbot, window, Qt.Key.Key_PageDown)
     assert window.live_dock.shown_index == 7  # already the last record: stays

@@ -123,9 +123,9 @@ def test_oversampled_trace_is_drawn_with_its_windows(qtbot, make_window) -> None
                     and window.rig.rig.config.devices.detector.mode == "oversampled",
                     timeout=30_000)  # fmt: skip
     window.flow.start()
-    qtbot.waitUntil(lambda: window.live_dock.shown_index == 0, timeout=60_000)
     live = window.live_dock
-    assert live.trace_plot.isVisibleTo(live)
+    qtbot.waitUntil(lambda: live.shown_index == 0 and live.trace_plot.isVisibleTo(live),
+                    timeout=60_000)  # fmt: skip
     _, signal = live.trace_signal.getData()
     _, means = live.trace_windows.getData()
     n_patterns = window.flow.mask_set.n + 2 * (window.flow.mask_set.n // 32 + 1)
