@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     window.close()
     del app
     p50, p99, worst = (float(np.percentile(stalls_ms, q)) for q in (50, 99, 100))
-    print(f"masks {window.flow.mask_set.name} (n={window.flow.mask_set.n}), decoder: {decoder}")
+    print(f"masks {window.inputs.mask_set.name} (n={window.inputs.mask_set.n}), decoder: {decoder}")
     print(f"capture: {committed} records in {elapsed:.2f} s = {capture_hz:.1f} vectors/s")
     print(
         f"displayed: {displayed_hz:.1f} vectors/s, redraw timer {REDRAW_HZ:g} Hz -> "

@@ -158,7 +158,7 @@ class Drawing:
                 latency_s=latency_s,
                 score=None,
                 counters=f"decoded {counts.decoded} · dropped {counts.dropped} stale (latest wins)",
-                ground_truth=w.flow.ground_truth(key.scene_index),
+                ground_truth=w.inputs.ground_truth(key.scene_index),
             )
         )
 
@@ -178,6 +178,6 @@ class Drawing:
     def scene_pixels(self, key: DecodeKey) -> np.ndarray | None:
         w = self.window
         if key.source == LIVE:
-            return w.flow.scene_pixels(key.scene_index)
+            return w.inputs.scene_pixels(key.scene_index)
         session = w.review.session
         return None if session is None else session.scene_image(key.scene_index)

@@ -31,9 +31,11 @@ from lsi_rig.gui.docks.scene import SceneDock
 from lsi_rig.gui.docks.session import SessionDock
 from lsi_rig.gui.drawing import Drawing, RedrawTimer
 from lsi_rig.gui.errors import ErrorReporter
+from lsi_rig.gui.inputs_flow import InputsFlow
 from lsi_rig.gui.logview import BufferedLogHandler
 from lsi_rig.gui.mirror import SceneWindow, ShownImages
 from lsi_rig.gui.review_flow import ReviewFlow
+from lsi_rig.gui.rig_flow import RigFlow
 from lsi_rig.gui.rig_worker import RigConnection
 from lsi_rig.gui.scene_choice import SceneChoice
 from lsi_rig.gui.settings import app_settings
@@ -89,6 +91,8 @@ class MainWindow(QMainWindow):
         self.log_dock = LogDock(self.log_handler, self)
         self._lay_out_docks()
 
+        self.rigs = RigFlow(self)
+        self.inputs = InputsFlow(self)
         self.flow = CaptureFlow(self, sessions)
         self.review = ReviewFlow(self)
         self.drawing = Drawing(self)
@@ -103,7 +107,7 @@ class MainWindow(QMainWindow):
         self.redraw_timer = RedrawTimer(REDRAW_HZ, self.drawing.redraw, self)
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(round(1000 * STATUS_POLL_S))
-        self.poll_timer.timeout.connect(self.flow.poll_status)
+        self.poll_timer.timeout.connect(self.rigs.poll_status)
         self.follow_timer = QTimer(self)
         self.follow_timer.setInterval(1000)
         self.follow_timer.timeout.connect(self.review.follow)
@@ -115,14 +119,16 @@ class MainWindow(QMainWindow):
             self._restore_layout()
         if not self.restored_state:
             QTimer.singleShot(0, self._size_docks)
-        self.flow.setup(options)
+        self.rigs.setup()
+        self.inputs.setup()
+        self.flow.setup()
         self.review.setup()
         self.set_mode(Mode.LIVE)
         self.redraw_timer.start()
         self.poll_timer.start()
         self.follow_timer.start()
         if options.connect:
-            self.flow.connect_rig()
+            self.rigs.connect_rig()
 
     # -- layout ---------------------------------------------------------------------------
     def _lay_out_docks(self) -> None:
@@ -194,9 +200,10 @@ class MainWindow(QMainWindow):
         self.act_prev = self._action("Previous record", "PgUp", lambda: review.step(-1))
         self.act_next = self._action("Next record", "PgDown", lambda: review.step(1))
         self.act_live = self._action("Back to &live view", None, review.back_to_live)
-        self.act_model = self._action("Load LSI &model…", None, flow.load_model)
-        self.act_calibrate = self._action("&Calibrate…", None, flow.open_calibration)
-        self.act_batch = self._action("&Batch…", None, flow.open_batch)
+        inputs = self.inputs
+        self.act_model = self._action("Load LSI &model…", None, inputs.load_model)
+        self.act_calibrate = self._action("&Calibrate…", None, inputs.open_calibration)
+        self.act_batch = self._action("&Batch…", None, inputs.open_batch)
         self.act_calibrate.setEnabled(_module_exists("lsi_rig.gui.calibration_wizard"))
         self.act_batch.setEnabled(_module_exists("lsi_rig.gui.batch_page"))
         self.act_reset_layout = self._action("Reset panel layout", None, self._reset_layout)
@@ -242,8 +249,8 @@ class MainWindow(QMainWindow):
         self.update_title()
 
     def update_title(self) -> None:
-        rig = self.flow.rig_config.name
-        masks = self.flow.mask_set.name
+        rig = self.rigs.rig_config.name
+        masks = self.inputs.mask_set.name
         if self.mode is Mode.REVIEW and self.review.session is not None:
             what = f"REVIEW {self.review.session.path.name}"
         else:

@@ -141,7 +141,7 @@ class ReviewFlow:
         self.close()
         w.session_dock.set_review(None)
         w.set_mode(Mode.LIVE)
-        choice = w.decoding.use_masks(w.flow.mask_set)
+        choice = w.decoding.use_masks(w.inputs.mask_set)
         w.recon_dock.set_decoder(choice.reason, choice.tasks)
         w.recon_dock.clear("Live: waiting for the next decoded vector.")
         w.live_dock.clear("Live: waiting for the next vector (F5 starts a capture).")

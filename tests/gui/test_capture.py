@@ -136,9 +136,9 @@ def test_preview_without_recording_leaves_no_file(qtbot, make_window) -> None:
 def test_a_device_refusal_shows_its_one_line_and_writes_nothing(qtbot, make_window) -> None:
     window = make_window()
     window.rig_dock.exposure.setValue(100.0)  # the DLPC350 refuses < 235 µs (sim enforces it)
-    window.flow.apply_settings()
+    window.rigs.apply_settings()
     assert window.rig_dock.settings_error.text() == ""
-    assert window.flow.rig_config.acquisition.exposure_us == 100.0
+    assert window.rigs.rig_config.acquisition.exposure_us == 100.0
     window.flow.start()
     qtbot.waitUntil(lambda: bool(window.errors.shown), timeout=30_000)
     message = window.errors.shown[-1]

@@ -25,6 +25,6 @@ def test_emulated_rig_captures_a_complete_session(qtbot, make_window) -> None:
         assert reader.n_records == 2
         assert reader.devices["dmd"]["model"].startswith("DLP LightCrafter 4500")
     qtbot.waitUntil(lambda: window.live_dock.shown_index == 1, timeout=5_000)
-    window.flow.poll_status()  # after the capture the DMD shows its frames: HDMI locked
+    window.rigs.poll_status()  # after the capture the DMD shows its frames: HDMI locked
     qtbot.waitUntil(lambda: "video locked" in window.rig_dock.status_text.text(), timeout=10_000)
     assert "healthy" in window.rig_dock.lights["dmd"].text()

@@ -57,7 +57,7 @@ def test_a_bad_mask_file_shows_the_cli_line_and_writes_nothing(
 ) -> None:
     window = make_window()
     sessions = window.flow.sessions_dir
-    before = window.flow.mask_set
+    before = window.inputs.mask_set
     for what, spec in _bad_masks(tmp_path).items():
         window.masks_dock.spec.setCurrentText(spec)
         window.masks_dock.load_button.click()
@@ -66,7 +66,7 @@ def test_a_bad_mask_file_shows_the_cli_line_and_writes_nothing(
         assert dialog.text() == _cli_line(capsys, spec, tmp_path), what
         assert "Traceback" not in dialog.text()
         dialog.close()
-        assert window.flow.mask_set is before, what  # the loaded masks are kept
+        assert window.inputs.mask_set is before, what  # the loaded masks are kept
     window.flow.start()  # still captures through the good masks afterwards
     qtbot.waitUntil(lambda: window.session_dock.start.isEnabled() and window.capture.job is not None
                     and window.capture.job.state.is_final, timeout=30_000)  # fmt: skip
@@ -80,7 +80,7 @@ def test_bad_scene_files_show_the_scene_error(qtbot, make_window, tmp_path) -> N
     window = make_window()
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    window.flow._scenes_chosen(SceneChoice(SceneKind.FILES, (broken,)))
+    window.inputs._scenes_chosen(SceneChoice(SceneKind.FILES, (broken,)))
     window.flow.start()
     message = window.errors.shown[-1]
     assert str(broken) in message and "\n" not in message
@@ -122,7 +122,7 @@ def test_a_rig_that_cannot_be_built_shows_its_line(qtbot, make_window, tmp_path)
     bad = tmp_path / "rig.yaml"
     bad.write_text("name: broken\ndevices:\n  dmd: {backend: sim, frobnicate: 1}\n")
     window = make_window()
-    window.flow._switch_rig(str(bad))
+    window.rigs._switch_rig(str(bad))
     message = window.errors.shown[-1]
     assert message.startswith(f"{bad}: devices.dmd.frobnicate: unknown key")
-    assert window.flow.rig_config.name == "sim"  # the working rig stays selected
+    assert window.rigs.rig_config.name == "sim"  # the working rig stays selected

@@ -115,7 +115,7 @@ def test_the_window_shows_the_newest_decoded_face_and_drops_stale_vectors(
     window = make_window()
     slow = SlowDecoder(masks.n, masks.sha256, delay_s=0.15)
     window.decoding.official = slow  # as "Load LSI model…" does
-    window.flow._use_decoder(force=True)
+    window.inputs.use_decoder(force=True)
     assert "slow test decoder" in window.recon_dock.decoder_label.text()
     assert window.recon_dock.attr_plot.isVisibleTo(window.recon_dock)
     window.session_dock.repeats.setValue(100)  # 300 records, far faster than 7 decodes/s

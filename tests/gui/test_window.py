@@ -118,7 +118,7 @@ def test_oversampled_trace_is_drawn_with_its_windows(qtbot, make_window) -> None
     dock = window.rig_dock
     dock.mode.setCurrentIndex(dock.mode.findData("oversampled"))
     dock.keep_trace.setChecked(True)
-    window.flow.apply_settings()
+    window.rigs.apply_settings()
     qtbot.waitUntil(lambda: window.rig.rig is not None
                     and window.rig.rig.config.devices.detector.mode == "oversampled",
                     timeout=30_000)  # fmt: skip
@@ -128,8 +128,8 @@ def test_oversampled_trace_is_drawn_with_its_windows(qtbot, make_window) -> None
                     timeout=60_000)  # fmt: skip
     _, signal = live.trace_signal.getData()
     _, means = live.trace_windows.getData()
-    n_patterns = window.flow.mask_set.n + 2 * (window.flow.mask_set.n // 32 + 1)
-    assert signal.size > n_patterns and means.size // 2 >= window.flow.mask_set.n
+    n_patterns = window.inputs.mask_set.n + 2 * (window.inputs.mask_set.n // 32 + 1)
+    assert signal.size > n_patterns and means.size // 2 >= window.inputs.mask_set.n
 
 
 def test_the_scene_mirror_shows_what_the_monitor_shows(qtbot, make_window) -> None:
