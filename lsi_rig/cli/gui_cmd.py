@@ -28,6 +28,10 @@ def gui(
         list[Path] | None,
         typer.Option("--images", help="image files or folders (default: procedural demo faces)"),
     ] = None,
+    repeats: Annotated[
+        int | None,
+        typer.Option(min=1, help="records per scene (default: the rig's)", show_default=False),
+    ] = None,
     sessions_dir: Annotated[
         Path | None,
         typer.Option(help="folder for new session files (default: the rig's sessions_dir)"),
@@ -64,6 +68,7 @@ def gui(
         sessions_dir=sessions_dir,
         log_path=log_file,
         connect=not no_connect,
+        repeats=repeats,
     )
     code = run_gui(options)
     if code:

@@ -40,7 +40,7 @@ class CaptureFlow:
 
     def setup(self) -> None:
         w, s = self.w, self.w.session_dock
-        s.repeats.setValue(w.rigs.rig_config.acquisition.repeats)
+        s.repeats.setValue(w.options.repeats or w.rigs.rig_config.acquisition.repeats)
         s.start.clicked.connect(self.start)
         s.pause.clicked.connect(self.toggle_pause)
         s.stop.clicked.connect(self.stop)
@@ -101,6 +101,7 @@ class CaptureFlow:
         w.session_dock.progress.setRange(0, request.plan.n_records)
         w.session_dock.progress.setValue(0)
         self.w.rigs.place_scene_window(w.scene_dock.show_window.isChecked())
+        w.rig_dock.show_capturing()
         w.rig.start_job(job)
         self.buttons()
 
@@ -219,6 +220,8 @@ class CaptureFlow:
             self.w.session_dock.state.setText(text)
         self.w.status_capture.setText(f"capture: {state.value}")
         self.buttons()
+        if state.is_final:
+            self.w.rigs.poll_status()  # the app reads the DMD's status again
 
     def _finished(self, event: JobFinished) -> None:
         summary = event.summary

@@ -164,10 +164,15 @@ class Drawing:
 
     def _draw_score(self) -> None:
         scored = self.scores.latest()
-        if scored is None or scored[0] != self._decoded_key or scored[0] == self._scored_key:
+        if scored is None or scored[0] == self._scored_key:
             return
-        self._scored_key = scored[0]
-        self.window.recon_dock.show_score(scored[1])
+        key, score = scored
+        if not isinstance(key, DecodeKey) or key.source != self.current_source():
+            return
+        self._scored_key = key
+        # while faces arrive faster than they are scored, the newest score is a record or two
+        # older than the face shown: it says which record it is for
+        self.window.recon_dock.show_score(score, key.index)
 
     def current_source(self) -> str:
         session = self.window.review.session

@@ -67,6 +67,14 @@ class InputsFlow:
         self.w.update_title()
         return True
 
+    def pick_masks(self) -> None:
+        """Masks ▸ Load masks…: a checkpoint or an array file (PNG folders: the Masks panel)."""
+        path, _ = QFileDialog.getOpenFileName(
+            self.w, "Load a mask set", "", "Mask sets (*.pt *.pth *.npy *.npz);;All files (*)"
+        )
+        if path:
+            self.load_masks(path)
+
     def _scenes_chosen(self, choice: SceneChoice) -> None:
         self.scene_choice = choice
         self.scene_source = None

@@ -59,6 +59,7 @@ class GuiOptions:
     log_path: Path | None = None
     connect: bool = True  # connect the rig as soon as the window is up
     restore_layout: bool = True
+    repeats: int | None = None  # records per scene; None: the rig's acquisition.repeats
 
 
 class MainWindow(QMainWindow):
@@ -157,7 +158,9 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Vertical,
         )
         self.resizeDocks(
-            [self.session_dock, self.rig_dock], [height // 2, height // 2], Qt.Orientation.Vertical
+            [self.session_dock, self.rig_dock],
+            [int(height * 0.58), int(height * 0.42)],
+            Qt.Orientation.Vertical,
         )
 
     def docks(self) -> list[QWidget]:
@@ -201,6 +204,7 @@ class MainWindow(QMainWindow):
         self.act_next = self._action("Next record", "PgDown", lambda: review.step(1))
         self.act_live = self._action("Back to &live view", None, review.back_to_live)
         inputs = self.inputs
+        self.act_masks = self._action("Load &masks…", "Ctrl+M", inputs.pick_masks)
         self.act_model = self._action("Load LSI &model…", None, inputs.load_model)
         self.act_calibrate = self._action("&Calibrate…", None, inputs.open_calibration)
         self.act_batch = self._action("&Batch…", None, inputs.open_batch)
@@ -225,8 +229,9 @@ class MainWindow(QMainWindow):
         assert rig_menu is not None
         rig_menu.addAction(self.act_calibrate)
         rig_menu.addAction(self.act_batch)
-        model_menu = menu.addMenu("&Model")
+        model_menu = menu.addMenu("&Masks && model")
         assert model_menu is not None
+        model_menu.addAction(self.act_masks)
         model_menu.addAction(self.act_model)
         view_menu = menu.addMenu("&View")
         assert view_menu is not None

@@ -138,6 +138,7 @@ class LiveDock(QDockWidget):
     # -- drawing --------------------------------------------------------------------------
     def set_drift_threshold(self, fraction: float) -> None:
         self.drift_limit.setValue(100.0 * fraction)
+        self.drift_plot.setYRange(0.0, 150.0 * fraction, padding=0)
 
     def show_record(
         self, view: RecordView, drift_history_pct: np.ndarray | None = None, *, full: bool = True
@@ -165,7 +166,9 @@ class LiveDock(QDockWidget):
             np.arange(record.bright_v.size), np.asarray(record.bright_v, np.float64)
         )
         self.ref_range.update(np.concatenate([record.dark_v, record.bright_v]))
-        if drift_history_pct is not None and drift_history_pct.size:
+        if drift_history_pct is None:
+            self.drift.setData([], [])  # review: the history is the live capture's
+        elif drift_history_pct.size:
             self.drift.setData(drift_history_pct, connect="finite")
             limit = float(self.drift_limit.value())
             self.drift_range.update(np.append(drift_history_pct, 1.25 * limit))

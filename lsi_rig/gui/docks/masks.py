@@ -30,6 +30,7 @@ from lsi_rig.masks.loaders import demo_mask_names
 from lsi_rig.masks.maskset import MaskSet
 
 THUMBNAILS = 64  # first masks shown in an 8 × 8 mosaic
+FIRST_SHOWN = 5  # the DMD frame shown first: a patterned mask (mask 0 is often all-on)
 
 
 class MasksDock(QDockWidget):
@@ -53,8 +54,11 @@ class MasksDock(QDockWidget):
         layout.addLayout(row)
         files = QHBoxLayout()
         self.checkpoint_button = QPushButton("Checkpoint…")
-        self.array_button = QPushButton(".npy/.npz…")
+        self.checkpoint_button.setToolTip("an official LSI checkpoint (.pt): its binarised masks")
+        self.array_button = QPushButton("Array…")
+        self.array_button.setToolTip("an .npy or .npz array [n, H, W] of 0/1")
         self.folder_button = QPushButton("PNG folder…")
+        self.folder_button.setToolTip("a folder of PNGs, one mask per file, natural name order")
         for button in (self.checkpoint_button, self.array_button, self.folder_button):
             files.addWidget(button)
         layout.addLayout(files)
@@ -64,8 +68,8 @@ class MasksDock(QDockWidget):
         layout.addWidget(self.info)
 
         grid = QGridLayout()
-        self.thumbs = ImagePane(f"First {THUMBNAILS} masks (white = mirror on)")
-        self.frame = ImagePane("DMD frame bit plane")
+        self.thumbs = ImagePane(f"First {THUMBNAILS} masks (white: on)")
+        self.frame = ImagePane("DMD video frame, 912×1140")
         grid.addWidget(self.thumbs, 0, 0)
         grid.addWidget(self.frame, 0, 1)
         chooser = QHBoxLayout()
@@ -124,15 +128,16 @@ class MasksDock(QDockWidget):
             f"{100 * ratio:.3g} %{kind}<br>"
             f"fill factor {mask_set.fill_factor.min():.3f} … {mask_set.fill_factor.max():.3f} "
             f"(mean {mask_set.fill_factor.mean():.3f})<br>"
-            f"content hash <code>{mask_set.sha256}</code>"
+            f"content hash <code>{mask_set.sha256[:32]}<br>{mask_set.sha256[32:]}</code>"
         )
         self.thumbs.set_image(mosaic(mask_set.bits[:THUMBNAILS]))
         self.fill.setData(np.asarray(mask_set.fill_factor))
         self.mask_index.blockSignals(True)
         self.mask_index.setRange(0, mask_set.n - 1)
-        self.mask_index.setValue(0)
+        first = min(FIRST_SHOWN, mask_set.n - 1)
+        self.mask_index.setValue(first)
         self.mask_index.blockSignals(False)
-        self._show_frame(0)
+        self._show_frame(first)
 
     def _show_frame(self, index: int) -> None:
         mask_set = self.mask_set

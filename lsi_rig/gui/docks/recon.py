@@ -129,6 +129,7 @@ class ReconDock(QDockWidget):
         self.opacity.valueChanged.connect(self._overlay_visibility)
         self.shown_key: object = None
         self._timing: list[str] = []
+        self._score_text = "scoring…"
         self.clear("No decoded vector yet.")
 
     def set_decoder(self, text: str, tasks: frozenset[str] = frozenset({"image"})) -> None:
@@ -167,17 +168,20 @@ class ReconDock(QDockWidget):
         ]
         if view.score is not None:
             self.show_score(view.score)
-        else:
-            pending = "scoring…" if view.scene is not None else "PSNR/SSIM: scene pixels unknown"
-            self.metrics.setText(" · ".join([pending, *self._timing]))
+        elif view.scene is None:
+            self._score_text = "PSNR/SSIM: scene pixels unknown"
+        self.metrics.setText(" · ".join([self._score_text, *self._timing]))
         self._show_segmentation(result)
         self._show_landmarks(result)
         self._show_attributes(result, view.ground_truth)
 
-    def show_score(self, score: SceneScore) -> None:
+    def show_score(self, score: SceneScore, index: int | None = None) -> None:
         fitted = " (luminance, gain/offset fitted)" if score.grey else ""
-        head = f"<b>PSNR {score.psnr_db:.1f} dB · SSIM {score.ssim:.3f}</b>{fitted}"
-        self.metrics.setText(" · ".join([head, *self._timing]))
+        which = f" for record {index}" if index is not None else ""
+        self._score_text = (
+            f"<b>PSNR {score.psnr_db:.1f} dB · SSIM {score.ssim:.3f}</b>{which}{fitted}"
+        )
+        self.metrics.setText(" · ".join([self._score_text, *self._timing]))
 
     def _show_segmentation(self, result: DecodeResult) -> None:
         if result.segmentation is None:
@@ -227,6 +231,7 @@ class ReconDock(QDockWidget):
 
     def clear(self, message: str) -> None:
         self.metrics.setText(message)
+        self._score_text = "scoring…"
         self.scene_pane.set_title("Scene shown")
         self.scene_pane.show_placeholder("no scene yet")
         self.decoded_pane.set_title("Decoded")

@@ -187,6 +187,11 @@ class RigDock(QDockWidget):
         self._static = lines
         self.status_text.setText("<br>".join(lines))
 
+    def show_capturing(self) -> None:
+        """While a capture runs the job polls the DMD itself (the app does not)."""
+        self.lights["dmd"].set(Light.BUSY, "capturing (the capture job checks its status)")
+        self.status_text.setText("<br>".join([*self._static, "DMD status: read by the capture"]))
+
     def show_health(self, health: RigHealth) -> None:
         lines = list(self._static)
         if health.dmd_error:
