@@ -147,3 +147,24 @@ def test_the_scene_mirror_shows_what_the_monitor_shows(qtbot, make_window) -> No
     np.testing.assert_array_equal(image, demo_scenes(2)[1].image)
     assert window.scene_window.isVisible()
     np.testing.assert_array_equal(window.scene_dock.preview.image.image, image)
+
+
+def test_disconnect_and_reconnect_the_rig(qtbot, make_window) -> None:
+    from lsi_rig.gui.rig_worker import Connection
+
+    window = make_window()
+    window.rig_dock.disconnect_button.click()
+    qtbot.waitUntil(lambda: window.rig.state is Connection.DISCONNECTED, timeout=10_000)
+    assert window.rig.rig is None
+    assert "disconnected" in window.rig_dock.connection.text()
+    assert "not connected" in window.rig_dock.lights["dmd"].text()
+    assert not window.rig_dock.disconnect_button.isEnabled()
+    window.rig_dock.connect_button.click()
+    qtbot.waitUntil(lambda: window.rig.state is Connection.CONNECTED, timeout=30_000)
+    assert "connected (sim)" in window.rig_dock.lights["detector"].text()
+
+
+def test_cli_gui_is_registered() -> None:
+    from lsi_rig.cli.app import main
+
+    assert main(["gui", "--help"]) == 0
