@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         f"event-loop stall over {stalls_ms.size} ticks of {TICK_MS} ms: p50 {p50:.1f} ms, "
         f"p99 {p99:.1f} ms, max {worst:.1f} ms"
     )
+    long_stalls_s = float(stalls_ms[stalls_ms > GOAL_P99_MS].sum()) / 1e3
+    print(
+        f"time in stalls > {GOAL_P99_MS:g} ms: {long_stalls_s:.2f} s of {elapsed:.2f} s "
+        f"({long_stalls_s / elapsed:.1%})"
+    )
     print(f"recorded: {stored} records in the file ({status.value}), {committed} committed, "
           f"{planned} planned")  # fmt: skip
     checks = {

@@ -15,12 +15,12 @@ set -euo pipefail
 OUT=${1:-docs/screenshots}
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/lsi-rig-shots.XXXXXX)
-DISPLAY_NUMBER=${DISPLAY_NUMBER:-97}
+DISPLAY_NUMBER=${DISPLAY_NUMBER:-173}
 export DISPLAY=":$DISPLAY_NUMBER" QT_QPA_PLATFORM=xcb
 export XDG_DATA_HOME="$WORK/data" XDG_RUNTIME_DIR="$WORK/run"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 
-Xvfb "$DISPLAY" -screen 0 2480x1080x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+Xvfb "$DISPLAY" -screen 0 2480x1080x24 -nolisten tcp -noreset >"$WORK/xvfb.log" 2>&1 &
 XVFB=$!
 APP=""
 cleanup() {
@@ -29,10 +29,17 @@ cleanup() {
     wait "$XVFB" 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 300); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+xdpyinfo >/dev/null 2>&1 || { echo "Xvfb $DISPLAY did not start (see $WORK/xvfb.log)" >&2; exit 1; }
 
-shot() {  # shot NAME: the whole X screen, windows stacked as a compositor shows them
+shot() {  # shot NAME: the whole X screen in one grab (main window and scene window agree)
     sleep 0.6
+    xwd -root -silent | /usr/bin/convert xwd:- "$OUT/$1.png"
+    echo "wrote $OUT/$1.png"
+}
+
+dialog_shot() {  # dialog_shot NAME: windows stacked as a compositor shows them; without a
+    sleep 0.6    # window manager a Qt dialog reads back black from the root window
     python "$(dirname "$0")/xshot.py" "$OUT/$1.png"
     echo "wrote $OUT/$1.png"
 }
@@ -51,6 +58,7 @@ main_window() {  # the app's main window id, once it is mapped
 RUN=0
 start_app() {  # start_app ARGS...: a fresh app (fresh settings), its window at 0,0, 1920x1080
     RUN=$((RUN + 1))
+    kill -0 "$XVFB" 2>/dev/null || { echo "Xvfb $DISPLAY has gone away" >&2; exit 1; }
     XDG_CONFIG_HOME="$WORK/config-$RUN" lsi-rig gui --sessions-dir "$WORK/sessions" \
         --log-file "$WORK/gui-$RUN.log" "$@" >"$WORK/app-$RUN.log" 2>&1 &
     APP=$!
@@ -134,7 +142,7 @@ sleep 1.5
 xdotool type --delay 5 "$WORK/grey.npy"
 xdotool key Return
 sleep 1.5
-shot 06-bad-masks
+dialog_shot 06-bad-masks
 xdotool key Return  # closes the dialog
 stop_app
 # 7. The Masks panel (behind the Scene tab at the bottom right of a fresh layout).

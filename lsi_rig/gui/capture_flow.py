@@ -218,7 +218,8 @@ class CaptureFlow:
         }.get(state)
         if text is not None:
             self.w.session_dock.state.setText(text)
-        self.w.status_capture.setText(f"capture: {state.value}")
+        word = "stopped" if state is JobState.CANCELLED else state.value  # the job's word
+        self.w.status_capture.setText(f"capture: {word}")
         self.buttons()
         if state.is_final:
             self.w.rigs.poll_status()  # the app reads the DMD's status again

@@ -137,7 +137,9 @@ def test_the_scene_mirror_shows_what_the_monitor_shows(qtbot, make_window) -> No
     window.flow.start()
     qtbot.waitUntil(lambda: window.capture.job is not None and window.capture.job.state.is_final,
                     timeout=60_000)  # fmt: skip
-    qtbot.waitUntil(lambda: window.shown.count >= 2 and window.scene_window.count >= 1,
+    # the redraw has drawn the newest image the monitor showed
+    qtbot.waitUntil(lambda: window.shown.count >= 2
+                    and window.drawing._shown_count == window.shown.count,
                     timeout=5_000)  # fmt: skip
     _, image = window.shown.latest()
     world = window.rig.rig.world
@@ -168,3 +170,14 @@ def test_cli_gui_is_registered() -> None:
     from lsi_rig.cli.app import main
 
     assert main(["gui", "--help"]) == 0
+
+
+def test_the_demo_scene_count_applies_to_the_next_capture(qtbot, make_window) -> None:
+    window = make_window(scenes=3)
+    window.scene_dock.demo_count.setValue(2)
+    assert window.inputs.scene_choice.demo_count == 2
+    assert "2 procedural demo scenes" in window.scene_dock.choice_label.text()
+    window.flow.start()
+    qtbot.waitUntil(lambda: window.capture.job is not None and window.capture.job.state.is_final,
+                    timeout=60_000)  # fmt: skip
+    assert window.capture.live.sequence == 2

@@ -82,15 +82,19 @@ class LiveDock(QDockWidget):
         layout.addWidget(self.vector_plot, stretch=3)
 
         row = QHBoxLayout()
-        self.ref_plot = plot("References (this record)", "reference #", "V")
-        self.ref_plot.addLegend(offset=(5, 5), colCount=2)
+        self.ref_plot = plot(
+            "References of this record: <span style='color:#37474f'>dark</span> · "
+            "<span style='color:#ef6c00'>bright</span>",
+            "reference #",
+            "V",
+        )
         self.dark = self.ref_plot.plot(
-            [], [], pen=pg.mkPen("#37474f", width=2), symbol="o", symbolSize=5, name="dark"
+            [], [], pen=pg.mkPen("#37474f", width=2), symbol="o", symbolSize=5
         )
         self.bright = self.ref_plot.plot(
-            [], [], pen=pg.mkPen("#ef6c00", width=2), symbol="o", symbolSize=5, name="bright"
+            [], [], pen=pg.mkPen("#ef6c00", width=2), symbol="o", symbolSize=5
         )
-        self.drift_plot = plot("Bright-reference spread within each record", "record (recent)", "%")
+        self.drift_plot = plot("Bright-reference spread per record (live)", "record (recent)", "%")
         self.drift = self.drift_plot.plot([], [], pen=pg.mkPen("#ef6c00", width=2))
         self.drift_limit = pg.InfiniteLine(
             angle=0,

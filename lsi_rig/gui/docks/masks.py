@@ -69,7 +69,7 @@ class MasksDock(QDockWidget):
 
         grid = QGridLayout()
         self.thumbs = ImagePane(f"First {THUMBNAILS} masks (white: on)")
-        self.frame = ImagePane("DMD video frame, 912×1140")
+        self.frame = ImagePane("DMD frame 912×1140")
         grid.addWidget(self.thumbs, 0, 0)
         grid.addWidget(self.frame, 0, 1)
         chooser = QHBoxLayout()

@@ -82,6 +82,7 @@ class SceneDock(QDockWidget):
         self.choice = SceneChoice()
         self.refresh_screens()
         self.demo_button.clicked.connect(self._choose_demo)
+        self.demo_count.valueChanged.connect(self._demo_count_changed)
         self.folder_button.clicked.connect(self._choose_folder)
         self.file_button.clicked.connect(self._choose_files)
         self.manifest_button.clicked.connect(self._choose_manifest)
@@ -115,6 +116,10 @@ class SceneDock(QDockWidget):
 
     def _choose_demo(self) -> None:
         self._emit(SceneChoice(SceneKind.DEMO, (), self.demo_count.value()))
+
+    def _demo_count_changed(self, count: int) -> None:
+        if self.choice.kind is SceneKind.DEMO:
+            self._emit(SceneChoice(SceneKind.DEMO, (), count))
 
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Folder of scene images")
