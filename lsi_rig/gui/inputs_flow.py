@@ -20,6 +20,7 @@ from lsi_rig.gui.scene_choice import SceneChoice
 from lsi_rig.gui.widgets import queued
 from lsi_rig.masks import load_masks
 from lsi_rig.masks.maskset import MaskSet
+from lsi_rig.models.api import VectorDecoder
 from lsi_rig.scenes.source import SceneSource
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ SCENE_CACHE = 16
 
 
 class _ModelLoaded(QObject):
-    done = pyqtSignal(object, str)  # decoder or None, error message
+    done = pyqtSignal(object, str, str)  # decoder or None, error message, checkpoint path
 
 
 class InputsFlow:
@@ -110,7 +111,7 @@ class InputsFlow:
         if not checkpoint:
             return
         generator, _ = QFileDialog.getOpenFileName(
-            self.w, "StyleGAN-XL generator (.pkl, or model.json of a converted cache)", "",
+            self.w, "StyleGAN-XL generator (.pkl, or generator.json of a converted cache)", "",
             "Generators (*.pkl *.json)",
         )  # fmt: skip
         if not generator:
@@ -127,17 +128,18 @@ class InputsFlow:
 
                 decoder = Decoder.from_files(checkpoint, generator, impl="fast")
             except LsiRigError as exc:
-                self._model_signal.done.emit(None, str(exc))
+                self._model_signal.done.emit(None, str(exc), checkpoint)
                 return
             except Exception as exc:
                 log.exception("loading the LSI model failed")
-                self._model_signal.done.emit(None, f"internal: {type(exc).__name__}: {exc}")
+                message = f"internal: {type(exc).__name__}: {exc}"
+                self._model_signal.done.emit(None, message, checkpoint)
                 return
-            self._model_signal.done.emit(decoder, "")
+            self._model_signal.done.emit(decoder, "", checkpoint)
 
         threading.Thread(target=work, name="load LSI model", daemon=True).start()
 
-    def _model_done(self, decoder: object, error: str) -> None:
+    def _model_done(self, decoder: object, error: str, checkpoint: str) -> None:
         if decoder is None:
             self.use_decoder()
             if error.startswith("internal: "):
@@ -145,7 +147,13 @@ class InputsFlow:
             else:
                 self.w.errors.user_error(error, "LSI model not loaded")
             return
-        self.w.decoding.official = decoder  # type: ignore[assignment]
+        assert isinstance(decoder, VectorDecoder)
+        self.w.decoding.official = decoder
+        trained_on = decoder.mask_sha256
+        if trained_on not in (None, self.mask_set.sha256) and not self.w.capture.active:
+            log.info("LSI model loaded: using its own masks from %s", checkpoint)
+            if self.load_masks(checkpoint):  # the DMD must show what the model was trained on
+                return
         self.use_decoder(force=True)
 
     def open_calibration(self) -> None:

@@ -145,3 +145,23 @@ def test_the_window_shows_the_newest_decoded_face_and_drops_stale_vectors(
     assert len(window.recon_dock.attr_bars.opts["width"]) == 40
     assert window.recon_dock.overlay.image.shape == (256, 256, 4)
     assert window.recon_dock.landmarks.data.size == 68
+
+
+def test_a_loaded_model_brings_its_own_masks(qtbot, make_window, tmp_path) -> None:
+    bits = np.random.default_rng(4).random((48, 16, 16)) < 0.5
+    spec = tmp_path / "lsi_masks.npy"
+    np.save(spec, bits.astype(np.uint8))
+    trained_on = load_masks(str(spec))
+    window = make_window(connect=False)
+    assert window.inputs.mask_set.sha256 != trained_on.sha256
+    model = SlowDecoder(trained_on.n, trained_on.sha256, delay_s=0.0)
+    window.inputs._model_done(model, "", str(spec))  # what "Load LSI model…" ends with
+    assert window.inputs.mask_set.sha256 == trained_on.sha256
+    assert window.decoding.choice.decoder is model
+    assert "LSI model slow test decoder" in window.recon_dock.decoder_label.text()
+    # a model for other masks is not used on these: the panel says why
+    other = SlowDecoder(64, "0" * 64, delay_s=0.0)
+    window.inputs._model_done(other, "", str(tmp_path / "missing.pt"))
+    assert window.errors.shown and "not found" in window.errors.shown[-1]
+    assert window.decoding.choice.decoder is None
+    assert "trained on other masks" in window.recon_dock.decoder_label.text()
