@@ -1,7 +1,7 @@
 """The GUI's handle on one capture job: steering, and job events as queued Qt signals.
 
 The job calls its listeners in its own thread. Committed records go into :class:`LiveState`
-(the redraw timer draws the newest) and to the live decoder (latest wins); every other event
+(the redraw timer draws the newest, and offers it to the live decoder); every other event
 — state changes, warnings, the end — is re-emitted as a typed Qt signal, queued into the GUI
 thread. No acquisition logic lives here: the job does the capture.
 """
@@ -26,10 +26,9 @@ from lsi_rig.jobs import (
     RecordCommitted,
     StateChanged,
 )
+from lsi_rig.rig import Rig
 
 log = logging.getLogger(__name__)
-
-RecordListener = Callable[[RecordCommitted], None]
 
 
 class CaptureController(QObject):
@@ -44,7 +43,6 @@ class CaptureController(QObject):
         super().__init__(parent)
         self.live = LiveState()
         self.job: CaptureJob | None = None
-        self.on_record: RecordListener | None = None
         self.on_running: Callable[[], None] | None = None
         self.ended = True
         queued(self._event, self._dispatch)
@@ -59,12 +57,9 @@ class CaptureController(QObject):
         the GUI has handled is over, even in the moment before its final state change."""
         return self.job is not None and not self.job.state.is_final and not self.ended
 
-    def prepare(self, request: CaptureRequest, rig: object) -> CaptureJob:
+    def prepare(self, request: CaptureRequest, rig: Rig) -> CaptureJob:
         """A new job for ``request`` on the connected ``rig``; start it with ``job.start()``
         (the app does that from the rig worker)."""
-        from lsi_rig.rig import Rig
-
-        assert isinstance(rig, Rig)
         self.live.reset()
         job = CaptureJob(request, rig=rig)
         job.subscribe(self._listen)
@@ -95,8 +90,6 @@ class CaptureController(QObject):
     def _listen(self, event: JobEvent) -> None:
         if isinstance(event, RecordCommitted):
             self.live.commit(event.index, event.record, event.progress)
-            if self.on_record is not None:
-                self.on_record(event)
             return
         if (
             isinstance(event, StateChanged)

@@ -1,8 +1,10 @@
 """The main window: docks, actions and shortcuts, the redraw timer, layout persistence.
 
-What happens on Start, Stop, Open… lives in :mod:`lsi_rig.gui.capture_flow` and
-:mod:`lsi_rig.gui.review_flow`; this module builds the window and draws from the latest state
-at :data:`~lsi_rig.gui.defaults.REDRAW_HZ`.
+What the actions do lives in the flows — :mod:`~lsi_rig.gui.rig_flow` (rig, settings, scene
+window), :mod:`~lsi_rig.gui.inputs_flow` (masks, scenes, decoder), :mod:`~lsi_rig.gui.capture_flow`
+(start, pause, stop, resume) and :mod:`~lsi_rig.gui.review_flow` (session files); drawing is
+:mod:`~lsi_rig.gui.drawing`'s, at :data:`~lsi_rig.gui.defaults.REDRAW_HZ`. This module builds
+the window: docks, actions and shortcuts, layout persistence, quitting.
 """
 
 from __future__ import annotations
