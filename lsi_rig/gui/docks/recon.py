@@ -130,6 +130,7 @@ class ReconDock(QDockWidget):
         self.shown_key: object = None
         self._timing: list[str] = []
         self._score_text = "scoring…"
+        self._scene: np.ndarray | None = None
         self.clear("No decoded vector yet.")
 
     def set_decoder(self, text: str, tasks: frozenset[str] = frozenset({"image"})) -> None:
@@ -148,6 +149,9 @@ class ReconDock(QDockWidget):
             )
 
     def show_scene(self, scene_id: str, scene: np.ndarray | None) -> None:
+        if scene is not None and scene is self._scene:
+            return  # the same scene again (every decoded face of a repeat): nothing to redraw
+        self._scene = scene
         if scene is None:
             self.scene_pane.set_title(f"Scene {scene_id}")
             self.scene_pane.show_placeholder("scene pixels not available")
@@ -234,6 +238,7 @@ class ReconDock(QDockWidget):
         self._score_text = "scoring…"
         self.scene_pane.set_title("Scene shown")
         self.scene_pane.show_placeholder("no scene yet")
+        self._scene = None
         self.decoded_pane.set_title("Decoded")
         self.decoded_pane.show_placeholder("no decoded vector yet")
         self.overlay.clear()
