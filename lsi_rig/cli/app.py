@@ -97,6 +97,7 @@ def _register() -> None:
         capture_cmd,
         demo_cmd,
         export_cmd,
+        gui_cmd,
         inspect_cmd,
         models_cmd,
         recover_cmd,
@@ -112,6 +113,7 @@ def _register() -> None:
     calibrate_cmd.register(app)
     report_cmd.register(app)
     export_cmd.register(app)
+    gui_cmd.register(app)
     _guard_all(app)
 
 

@@ -1,0 +1,72 @@
+"""What the operator chose to show on the monitor: demo faces, image files/folders, a manifest.
+
+The scene source itself comes from the scenes package (files are checked and hashed before a
+capture starts, so a bad file is refused up front). The manifest reader here is provisional:
+batch capture brings the manifest format (``id,path,split`` CSV); this reads its ``path``
+column, relative to the manifest's folder.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from lsi_rig.core.errors import SceneError
+from lsi_rig.gui.defaults import DEMO_SCENE_COUNT
+from lsi_rig.scenes.source import InMemoryScenes, SceneSource
+
+
+class SceneKind(StrEnum):
+    DEMO = "demo"
+    FILES = "files"
+    MANIFEST = "manifest"
+
+
+@dataclass(frozen=True)
+class SceneChoice:
+    kind: SceneKind = SceneKind.DEMO
+    paths: tuple[Path, ...] = ()
+    demo_count: int = DEMO_SCENE_COUNT
+
+    def describe(self) -> str:
+        if self.kind is SceneKind.DEMO:
+            return f"{self.demo_count} procedural demo scenes (faces, then test targets)"
+        if self.kind is SceneKind.MANIFEST:
+            return f"manifest {self.paths[0]}"
+        if len(self.paths) == 1:
+            return str(self.paths[0])
+        return f"{len(self.paths)} image files/folders"
+
+    def source(self, size: int = 256) -> SceneSource:
+        """The scenes to capture (raises :class:`SceneError` naming the bad file)."""
+        if self.kind is SceneKind.DEMO:
+            from lsi_rig.scenes.procedural import demo_scenes
+
+            return InMemoryScenes(demo_scenes(self.demo_count, size=size))
+        from lsi_rig.scenes.source import file_scene_source
+
+        paths = manifest_paths(self.paths[0]) if self.kind is SceneKind.MANIFEST else self.paths
+        return file_scene_source(list(paths), size=size)
+
+
+def manifest_paths(manifest: Path) -> list[Path]:
+    """Image paths of a CSV manifest with a ``path`` column (relative to its folder)."""
+    try:
+        with open(manifest, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SceneError(f"manifest {manifest}: cannot read ({exc})") from None
+    if not rows or "path" not in rows[0]:
+        raise SceneError(
+            f"manifest {manifest}: needs a header with a 'path' column (id,path,split)"
+        )
+    paths = []
+    for line, row in enumerate(rows, start=2):
+        value = (row.get("path") or "").strip()
+        if not value:
+            raise SceneError(f"manifest {manifest}: line {line}: empty path")
+        path = Path(value)
+        paths.append(path if path.is_absolute() else manifest.parent / path)
+    return paths
