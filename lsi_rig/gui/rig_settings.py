@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from lsi_rig.config.load import parse_rig
 from lsi_rig.config.schema import RigConfig
+from lsi_rig.detector.config import NidaqmxConfig, SimDetectorConfig
 
 GAIN_STEPS_DB = tuple(range(0, 71, 10))
 RANGE_STEPS_V = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -19,6 +20,9 @@ MODES = ("per_pattern", "oversampled")
 
 @dataclass(frozen=True)
 class SafeSettings:
+    """``detector`` is False for a plug-in detector: its settings are its own (not editable
+    here), and gain/range/mode are then ignored."""
+
     exposure_us: float
     gain_db: int
     range_v: float
@@ -26,18 +30,29 @@ class SafeSettings:
     averages: int
     mode: str
     keep_trace: bool
+    detector: bool = True
 
     @classmethod
     def of(cls, config: RigConfig) -> SafeSettings:
         acq, det = config.acquisition, config.devices.detector
+        if isinstance(det, SimDetectorConfig | NidaqmxConfig):
+            gain_db, range_v, mode, known = (
+                int(det.gain_db),
+                float(det.range_v),
+                str(det.mode),
+                True,
+            )
+        else:
+            gain_db, range_v, mode, known = GAIN_STEPS_DB[0], RANGE_STEPS_V[-1], MODES[0], False
         return cls(
             exposure_us=acq.exposure_us,
-            gain_db=det.gain_db,
-            range_v=det.range_v,
+            gain_db=gain_db,
+            range_v=range_v,
             reference_every=acq.reference_every,
             averages=acq.averages,
-            mode=str(det.mode),
+            mode=mode,
             keep_trace=acq.keep_trace,
+            detector=known,
         )
 
 
@@ -50,9 +65,10 @@ def with_settings(config: RigConfig, settings: SafeSettings) -> RigConfig:
         averages=settings.averages,
         keep_trace=settings.keep_trace,
     )
-    data["devices"]["detector"].update(
-        gain_db=settings.gain_db, range_v=settings.range_v, mode=settings.mode
-    )
+    if isinstance(config.devices.detector, SimDetectorConfig | NidaqmxConfig):
+        data["devices"]["detector"].update(
+            gain_db=settings.gain_db, range_v=settings.range_v, mode=settings.mode
+        )
     return parse_rig(data, f"rig {config.name} (settings in the app)")
 
 

@@ -137,6 +137,8 @@ class RigDock(QDockWidget):
         self.averages.setValue(s.averages)
         self.mode.setCurrentIndex(max(self.mode.findData(s.mode), 0))
         self.keep_trace.setChecked(s.keep_trace)
+        for field in (self.gain, self.range_v, self.mode):  # a plug-in detector's are its own
+            field.setEnabled(s.detector)
         self.settings_error.setText("")
 
     def settings(self) -> SafeSettings:
