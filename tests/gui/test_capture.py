@@ -78,7 +78,7 @@ def test_a_full_run_completes_with_notes_in_the_session_log(qtbot, make_window) 
     # the same name again is refused with the one-line message, nothing overwritten
     before = path.stat().st_mtime_ns
     qtbot.mouseClick(window.session_dock.start, Qt.MouseButton.LeftButton)
-    assert window.errors.shown[-1].startswith(f"output {path}: file exists")
+    assert window.errors.shown[-1].startswith(f"output {path} already exists")
     assert path.stat().st_mtime_ns == before
 
 

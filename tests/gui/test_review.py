@@ -160,13 +160,6 @@ def test_review_follows_a_file_another_process_is_writing(qtbot, make_window, tm
             writer.kill()
 
 
-RESUME_READY = hasattr(__import__("lsi_rig.storage", fromlist=["SessionWriter"]).SessionWriter,
-                       "reopen")  # fmt: skip
-
-
-@pytest.mark.xfail(
-    not RESUME_READY, reason="SessionWriter.reopen (storage helper h1) not merged", strict=True
-)
 def test_resume_session_completes_an_interrupted_file(qtbot, make_window, tmp_path) -> None:
     path = _capture(tmp_path / "cut.h5", scenes=3, repeats=2, stop_after=2)
     window = make_window(scenes=3)
