@@ -124,9 +124,9 @@ class InputsFlow:
 
         def work() -> None:
             try:
-                from lsi_rig.models.decoder import Decoder
+                from lsi_rig.decode.loading import load_decoder
 
-                decoder = Decoder.from_files(checkpoint, generator, impl="fast")
+                decoder = load_decoder(checkpoint=checkpoint, generator=generator, impl="fast")
             except LsiRigError as exc:
                 self._model_signal.done.emit(None, str(exc), checkpoint)
                 return

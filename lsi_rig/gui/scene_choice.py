@@ -1,19 +1,16 @@
 """What the operator chose to show on the monitor: demo faces, image files/folders, a manifest.
 
 The scene source itself comes from the scenes package (files are checked and hashed before a
-capture starts, so a bad file is refused up front). The manifest reader here is provisional:
-batch capture brings the manifest format (``id,path,split`` CSV); this reads its ``path``
-column, relative to the manifest's folder.
+capture starts, so a bad file is refused up front). Manifests are batch manifests
+(``id,path,split`` CSV) read by :mod:`lsi_rig.batch.manifest`.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from lsi_rig.core.errors import SceneError
 from lsi_rig.gui.defaults import DEMO_SCENE_COUNT
 from lsi_rig.scenes.source import InMemoryScenes, SceneSource
 
@@ -52,21 +49,8 @@ class SceneChoice:
 
 
 def manifest_paths(manifest: Path) -> list[Path]:
-    """Image paths of a CSV manifest with a ``path`` column (relative to its folder)."""
-    try:
-        with open(manifest, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SceneError(f"manifest {manifest}: cannot read ({exc})") from None
-    if not rows or "path" not in rows[0]:
-        raise SceneError(
-            f"manifest {manifest}: needs a header with a 'path' column (id,path,split)"
-        )
-    paths = []
-    for line, row in enumerate(rows, start=2):
-        value = (row.get("path") or "").strip()
-        if not value:
-            raise SceneError(f"manifest {manifest}: line {line}: empty path")
-        path = Path(value)
-        paths.append(path if path.is_absolute() else manifest.parent / path)
-    return paths
+    """Image paths of a batch manifest (``id,path,split`` CSV, ``docs/batch.md``), read and
+    checked by the batch package's reader so the app and ``lsi-rig batch`` agree on the format."""
+    from lsi_rig.batch.manifest import read_manifest_csv
+
+    return [entry.path for entry in read_manifest_csv(manifest).entries]

@@ -181,3 +181,23 @@ def test_the_demo_scene_count_applies_to_the_next_capture(qtbot, make_window) ->
     qtbot.waitUntil(lambda: window.capture.job is not None and window.capture.job.state.is_final,
                     timeout=60_000)  # fmt: skip
     assert window.capture.live.sequence == 2
+
+
+def test_a_manifest_is_read_like_lsi_rig_batch_reads_it(tmp_path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from lsi_rig.core.errors import SceneError
+    from lsi_rig.gui.scene_choice import manifest_paths
+
+    (tmp_path / "img").mkdir()
+    for stem in ("000001", "000002"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "img" / f"{stem}.jpg")
+    manifest = tmp_path / "set.csv"
+    manifest.write_text("id,path,split\n000001,img/000001.jpg,test\n000002,img/000002.jpg,train\n")
+    assert [p.name for p in manifest_paths(manifest)] == ["000001.jpg", "000002.jpg"]
+    assert all(p.is_file() for p in manifest_paths(manifest))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,split\n000001,test\n")
+    with pytest.raises(SceneError, match="bad.csv"):
+        manifest_paths(bad)
