@@ -199,5 +199,5 @@ def test_a_manifest_is_read_like_lsi_rig_batch_reads_it(tmp_path) -> None:
     assert all(p.is_file() for p in manifest_paths(manifest))
     bad = tmp_path / "bad.csv"
     bad.write_text("id,split\n000001,test\n")
-    with pytest.raises(SceneError, match="bad.csv"):
+    with pytest.raises(SceneError, match=r"bad\.csv"):
         manifest_paths(bad)
