@@ -16,7 +16,7 @@ from lsi_rig.scenes.faces.params import (
     sample_face_params,
 )
 from lsi_rig.scenes.faces.render import FaceRender, render_face
-from lsi_rig.scenes.faces.truth import KNOWN_ATTRIBUTES, UNKNOWN_ATTRIBUTES, attribute_truth
+from lsi_rig.scenes.faces.truth import KNOWN_ATTRIBUTES, UNKNOWN_ATTRIBUTES, attribute_values
 
 
 def face_params(seed: int, index: int) -> FaceParams:
@@ -37,7 +37,7 @@ __all__ = [
     "FaceRender",
     "HairColour",
     "HairLength",
-    "attribute_truth",
+    "attribute_values",
     "face_params",
     "face_render",
     "render_face",

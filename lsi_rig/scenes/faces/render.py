@@ -17,7 +17,7 @@ from lsi_rig.scenes.faces import features as F
 from lsi_rig.scenes.faces.canvas import FaceCanvas, band_cover, edge, ellipse_cover, polar_cover
 from lsi_rig.scenes.faces.params import Beard, FaceParams, HairLength
 from lsi_rig.scenes.faces.pose import HeadPose
-from lsi_rig.scenes.faces.truth import attribute_truth
+from lsi_rig.scenes.faces.truth import attribute_values
 
 BACKGROUND, NECK, CLOTH, RR, LR, HAIR, EYEG, HAT, EARR, NECK_L = 0, 1, 3, 4, 5, 14, 15, 16, 17, 18
 
@@ -27,14 +27,14 @@ class FaceRender:
     """A rendered face and its exact ground truth.
 
     ``landmarks_px``: 68 iBUG-300W points (x = column, y = row) in pixels with pixel centres at
-    integers; ``attributes``: int8 [40] in CelebA order, 1 present, 0 absent, −1 unknown (not
-    controlled by the renderer).
+    integers; ``attributes``: the CelebA attributes the renderer controls, by name
+    (``KNOWN_ATTRIBUTES``); the others are unknown.
     """
 
     image: np.ndarray  # uint8 [H, W, 3]
     segmentation: np.ndarray  # uint8 [H, W], SEGMENTATION_CLASSES indices
     landmarks_px: np.ndarray  # float32 [68, 2]
-    attributes: np.ndarray  # int8 [40]
+    attributes: dict[str, bool]
     params: FaceParams
 
 
@@ -293,4 +293,4 @@ def render_face(p: FaceParams, size: int = 256) -> FaceRender:
     head_points = np.concatenate([jaw, brows, nose, eyes, mouth])
     landmarks = cv.to_image_px(head_points[:, 0], head_points[:, 1]).astype(np.float32)
     image = np.round(np.clip(cv.img * p.exposure, 0, 1) * 255).astype(np.uint8)
-    return FaceRender(image, cv.label, landmarks, attribute_truth(p), p)
+    return FaceRender(image, cv.label, landmarks, attribute_values(p), p)

@@ -1,20 +1,19 @@
 """CelebA attribute ground truth of a procedural face: what the renderer controls, exactly.
 
 Attributes the renderer does not control (Attractive, Blurry, High_Cheekbones, Oval_Face,
-Pointy_Nose, Young) are unknown (−1) and left out of every accuracy.
+Pointy_Nose, Young) are unknown and left out of every accuracy. Names are CelebA's
+(``list_attr_celeba.txt`` columns); the scenes layer sits below the models, so it hands out a
+name → value mapping and the model/evaluation code orders it by
+``lsi_rig.models.labels.ATTRIBUTE_NAMES``.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from lsi_rig.models.labels import ATTRIBUTE_NAMES
 from lsi_rig.scenes.faces.params import Beard, FaceParams, HairColour, HairLength
 
 UNKNOWN_ATTRIBUTES = frozenset(
     {"Attractive", "Blurry", "High_Cheekbones", "Oval_Face", "Pointy_Nose", "Young"}
 )
-KNOWN_ATTRIBUTES: tuple[str, ...] = tuple(n for n in ATTRIBUTE_NAMES if n not in UNKNOWN_ATTRIBUTES)
 
 # thresholds on continuous parameters, shared with the sampler's two-mode draws
 NARROW_EYES_BELOW = 0.0115
@@ -67,7 +66,12 @@ def attribute_values(p: FaceParams) -> dict[str, bool]:
     }
 
 
-def attribute_truth(p: FaceParams) -> np.ndarray:
-    """int8 [40] in CelebA order: 1 present, 0 absent, −1 unknown."""
-    values = attribute_values(p)
-    return np.array([int(values[n]) if n in values else -1 for n in ATTRIBUTE_NAMES], np.int8)
+#: the attributes :func:`attribute_values` returns, in CelebA column order
+KNOWN_ATTRIBUTES: tuple[str, ...] = (
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips",
+    "Big_Nose", "Black_Hair", "Blond_Hair", "Brown_Hair", "Bushy_Eyebrows", "Chubby",
+    "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "Male",
+    "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard", "Pale_Skin",
+    "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair",
+    "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie",
+)  # fmt: skip
