@@ -24,12 +24,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from lsi_rig.cli import capture_cmd, demo_cmd, inspect_cmd, models_cmd
+    from lsi_rig.cli import capture_cmd, demo_cmd, evaluate_cmd, inspect_cmd, models_cmd
 
     capture_cmd.register(app)
     inspect_cmd.register(app)
     demo_cmd.register(app)
     models_cmd.register(app)
+    evaluate_cmd.register(app)
 
 
 _register()

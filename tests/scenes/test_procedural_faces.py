@@ -83,13 +83,35 @@ def test_segmentation_uses_the_decoder_classes() -> None:
 def _base():  # a plain frontal face without accessories
     p = face_params(0, 1)
     return replace(
-        p, yaw=0.0, pitch=0.0, roll=0.0, eyeglasses=False, hat=False, earrings=False,
-        necklace=False, necktie=False, beard=Beard.NONE, mustache=False, sideburns=False,
-        stubble=False, bald=False, bangs=False, receding=False, smile=0.1, mouth_open=0.0,
-        hair_colour=HairColour.BROWN, hair_rgb=(0.36, 0.22, 0.12), hair_length=HairLength.MEDIUM,
-        male=False, heavy_makeup=False, lipstick=False, rosy_cheeks=False, bags_under_eyes=False,
-        double_chin=False, chubby=False,
-    )  # fmt: skip
+        p,
+        yaw=0.0,
+        pitch=0.0,
+        roll=0.0,
+        eyeglasses=False,
+        hat=False,
+        earrings=False,
+        necklace=False,
+        necktie=False,
+        beard=Beard.NONE,
+        mustache=False,
+        sideburns=False,
+        stubble=False,
+        bald=False,
+        bangs=False,
+        receding=False,
+        smile=0.1,
+        mouth_open=0.0,
+        hair_colour=HairColour.BROWN,
+        hair_rgb=(0.36, 0.22, 0.12),
+        hair_length=HairLength.MEDIUM,
+        male=False,
+        heavy_makeup=False,
+        lipstick=False,
+        rosy_cheeks=False,
+        bags_under_eyes=False,
+        double_chin=False,
+        chubby=False,
+    )
 
 
 def _rows_cols(mask: np.ndarray) -> tuple[int, int, int, int]:

@@ -58,9 +58,12 @@ class FaceCanvas:
         return self.cos * dx + self.sin * dy, -self.sin * dx + self.cos * dy
 
     def paint(
-        self, box: Box, cover: np.ndarray, colour: np.ndarray | tuple[float, ...],
+        self,
+        box: Box,
+        cover: np.ndarray,
+        colour: np.ndarray | tuple[float, ...],
         label: int | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Alpha-blend ``colour`` (RGB, or an RGB image the size of ``box``) over ``box``."""
         if cover.size == 0:
             return
@@ -77,9 +80,15 @@ def edge(distance: np.ndarray, px: float) -> np.ndarray:
 
 
 def ellipse_cover(
-    x: np.ndarray, y: np.ndarray, cx: float, cy: float, a: float, b: float, px: float,
+    x: np.ndarray,
+    y: np.ndarray,
+    cx: float,
+    cy: float,
+    a: float,
+    b: float,
+    px: float,
     angle: float = 0.0,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Anti-aliased coverage of an ellipse (semi-axes a, b rotated by ``angle``)."""
     ca, sa = np.cos(angle), np.sin(angle)
     u, v = ca * (x - cx) + sa * (y - cy), -sa * (x - cx) + ca * (y - cy)

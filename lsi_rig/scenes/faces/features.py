@@ -63,8 +63,14 @@ def eyes(
             shadow = ellipse_cover(u, v, 0, -1.2 * h, w * 1.05, 0.6 * h + 0.008 * s, cv.px)
             cv.paint(box, shadow * 0.55, (0.45, 0.3, 0.5))
         if p.bags_under_eyes:
-            bag = band_cover(u, v, w * 0.85, lambda q: bottom(q) + 0.003 * s,
-                             lambda q: bottom(q) + 0.009 * s, cv.px)  # fmt: skip
+            bag = band_cover(
+                u,
+                v,
+                w * 0.85,
+                lambda q: bottom(q) + 0.003 * s,
+                lambda q: bottom(q) + 0.009 * s,
+                cv.px,
+            )
             cv.paint(box, bag * 0.5, skin * 0.62)
         eye = band_cover(u, v, w, top, bottom, cv.px)
         cv.paint(box, eye, (0.95, 0.94, 0.92), label)
@@ -109,24 +115,30 @@ def brows(cv: FaceCanvas, p: FaceParams, pose: HeadPose, lay: Layout) -> np.ndar
         box = cv.box(cx, cy, w * 1.2, 0.03 * s)
         x, y = cv.local(box)
         u, v = x - cx, y - cy
-        cover = band_cover(u, v, w, lambda q: centre(q) - half(q), lambda q: centre(q) + half(q),
-                           cv.px)  # fmt: skip
+        cover = band_cover(
+            u, v, w, lambda q: centre(q) - half(q), lambda q: centre(q) + half(q), cv.px
+        )
         cv.paint(box, cover, colour, label)
         us = np.linspace(-0.85 * w, 0.85 * w, 5)
         points.append(np.stack([cx + us, cy + centre(us)], axis=1))
     return np.concatenate(points)
 
 
-def nose(cv: FaceCanvas, p: FaceParams, pose: HeadPose, lay: Layout, shade: float,
-         skin: np.ndarray) -> np.ndarray:  # fmt: skip
+def nose(
+    cv: FaceCanvas, p: FaceParams, pose: HeadPose, lay: Layout, shade: float, skin: np.ndarray
+) -> np.ndarray:
     """Nose region (bridge to nostrils) and landmarks 27–35 [9, 2]."""
     s = lay.s
     top_x, top_y = pose.warp(0.0, lay.eye_y, 0.15)
     tip_x, tip_y = pose.warp(0.0, lay.nose_tip_y, 0.45)
     wb, wt = p.nose_width * s, 0.011 * s
     length = tip_y - top_y
-    box = cv.box((top_x + tip_x) / 2, (top_y + tip_y) / 2, wb * 1.6 + abs(tip_x - top_x),
-                 length / 2 + 0.02 * s)  # fmt: skip
+    box = cv.box(
+        (top_x + tip_x) / 2,
+        (top_y + tip_y) / 2,
+        wb * 1.6 + abs(tip_x - top_x),
+        length / 2 + 0.02 * s,
+    )
     x, y = cv.local(box)
     t = np.clip((y - top_y) / length, 0.0, 1.0)
     xc = top_x + (tip_x - top_x) * t
@@ -138,8 +150,9 @@ def nose(cv: FaceCanvas, p: FaceParams, pose: HeadPose, lay: Layout, shade: floa
     tone = skin * shade * (0.97 - 0.1 * np.clip(np.abs(u) / np.maximum(hw, 1e-6), 0, 1))[..., None]
     cv.paint(box, cover, tone, NOSE)
     for side in (-1, 1):
-        nostril = ellipse_cover(x, y, tip_x + side * 0.5 * wb, tip_y + 0.004 * s, 0.22 * wb,
-                                0.005 * s, cv.px)  # fmt: skip
+        nostril = ellipse_cover(
+            x, y, tip_x + side * 0.5 * wb, tip_y + 0.004 * s, 0.22 * wb, 0.005 * s, cv.px
+        )
         cv.paint(box, nostril, skin * 0.35)
     ts = np.array([0.0, 0.3, 0.6, 0.92])
     bridge = np.stack([top_x + (tip_x - top_x) * ts, top_y + length * ts], axis=1)
@@ -185,8 +198,9 @@ def mouth(cv: FaceCanvas, p: FaceParams, pose: HeadPose, lay: Layout) -> tuple[n
         inner = band_cover(u, v, w * 0.98, upper_inner, lower_inner, cv.px)
         cv.paint(box, inner, (0.25, 0.05, 0.06), IMOUTH)
         if p.smile >= 0.5:
-            teeth = band_cover(u, v, w * 0.7, upper_inner, lambda q: upper_inner(q) + gap * 0.45,
-                               cv.px)  # fmt: skip
+            teeth = band_cover(
+                u, v, w * 0.7, upper_inner, lambda q: upper_inner(q) + gap * 0.45, cv.px
+            )
             cv.paint(box, teeth * inner, (0.93, 0.92, 0.86))
     cv.paint(box, band_cover(u, v, w, lower_inner, lower_outer, cv.px), lips, LLIP)
     third = np.array([-2, -1, 0, 1, 2]) * w / 3

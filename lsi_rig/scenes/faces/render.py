@@ -58,8 +58,11 @@ def _back_hair(cv: FaceCanvas, p: FaceParams, a: float, b: float) -> None:
         return
     s = p.scale
     th = 0.03 * s if p.hair_length == HairLength.SHORT else 0.05 * s
-    bottom = {HairLength.SHORT: -0.1 * b + 0.09 * s, HairLength.MEDIUM: 0.75 * b,
-              HairLength.LONG: b + 0.2 * s}[p.hair_length]  # fmt: skip
+    bottom = {
+        HairLength.SHORT: -0.1 * b + 0.09 * s,
+        HairLength.MEDIUM: 0.75 * b,
+        HairLength.LONG: b + 0.2 * s,
+    }[p.hair_length]
     top = -(b + th)
     box = cv.box(0.0, (top + bottom) / 2, a + th + 0.03 * s, (bottom - top) / 2 + 0.01)
     x, y = cv.local(box)
@@ -74,8 +77,9 @@ def _body(cv: FaceCanvas, p: FaceParams, a: float, b: float, chin_x: float) -> N
     s = p.scale
     box = cv.box(0.0, b + 0.3 * s, 0.5 * s, 0.3 * s)
     x, y = cv.local(box)
-    cv.paint(box, ellipse_cover(x, y, 0.0, b + 0.32 * s, 0.44 * s, 0.24 * s, cv.px), p.cloth_rgb,
-             CLOTH)  # fmt: skip
+    cv.paint(
+        box, ellipse_cover(x, y, 0.0, b + 0.32 * s, 0.44 * s, 0.24 * s, cv.px), p.cloth_rgb, CLOTH
+    )
     neck_w = (0.62 if p.chubby else 0.52) * a
     xn = 0.5 * chin_x
     box = cv.box(xn, 0.7 * b + 0.06 * s, neck_w + 0.01, 0.3 * b + 0.1 * s)
@@ -102,29 +106,34 @@ def _body(cv: FaceCanvas, p: FaceParams, a: float, b: float, chin_x: float) -> N
         chain = edge(0.0035 * s - np.abs(y - chain_y), cv.px) * edge(
             neck_w * 1.05 - np.abs(u), cv.px
         )
-        chain = np.maximum(chain, ellipse_cover(u, y, 0.0, b + 0.058 * s, 0.008 * s, 0.01 * s,
-                                                cv.px))  # fmt: skip
+        chain = np.maximum(
+            chain, ellipse_cover(u, y, 0.0, b + 0.058 * s, 0.008 * s, 0.01 * s, cv.px)
+        )
         cv.paint(box, chain, (0.85, 0.75, 0.35), NECK_L)
 
 
-def _ears(cv: FaceCanvas, p: FaceParams, pose: HeadPose, a: float, lay: F.Layout,
-          skin: np.ndarray) -> None:  # fmt: skip
+def _ears(
+    cv: FaceCanvas, p: FaceParams, pose: HeadPose, a: float, lay: F.Layout, skin: np.ndarray
+) -> None:
     s = p.scale
     ear_y = lay.eye_y + 0.045 * s
     for side, label in ((-1, RR), (1, LR)):
         ex = side * a * np.cos(pose.yaw) - 0.2 * a * np.sin(pose.yaw)
         box = cv.box(ex, ear_y, 0.04 * s, 0.07 * s)
         x, y = cv.local(box)
-        cv.paint(box, ellipse_cover(x, y, ex, ear_y, 0.03 * s, 0.055 * s, cv.px), skin * 0.82,
-                 label)  # fmt: skip
+        cv.paint(
+            box, ellipse_cover(x, y, ex, ear_y, 0.03 * s, 0.055 * s, cv.px), skin * 0.82, label
+        )
         if p.earrings and abs(ex) > 0.96 * a:
-            ring = ellipse_cover(x, y, ex + side * 0.006 * s, ear_y + 0.06 * s, 0.009 * s,
-                                 0.009 * s, cv.px)  # fmt: skip
+            ring = ellipse_cover(
+                x, y, ex + side * 0.006 * s, ear_y + 0.06 * s, 0.009 * s, 0.009 * s, cv.px
+            )
             cv.paint(box, ring, (0.92, 0.8, 0.3), EARR)
 
 
-def _face(cv: FaceCanvas, p: FaceParams, pose: HeadPose, a: float, b: float,
-          skin: np.ndarray) -> tuple[np.ndarray, tuple[slice, slice], np.ndarray]:  # fmt: skip
+def _face(
+    cv: FaceCanvas, p: FaceParams, pose: HeadPose, a: float, b: float, skin: np.ndarray
+) -> tuple[np.ndarray, tuple[slice, slice], np.ndarray]:
     """Shaded face; returns its contour, box and coverage (for clipping facial hair)."""
     contour = pose.outline(p.jaw_squareness)
     box = cv.box(0.0, 0.0, a * 1.05 + 0.01, b * 1.05 + 0.01)
@@ -139,8 +148,14 @@ def _face(cv: FaceCanvas, p: FaceParams, pose: HeadPose, a: float, b: float,
     return contour, box, cover
 
 
-def _facial_hair(cv: FaceCanvas, p: FaceParams, box: tuple[slice, slice], cover: np.ndarray,
-                 lay: F.Layout, a: float) -> None:  # fmt: skip
+def _facial_hair(
+    cv: FaceCanvas,
+    p: FaceParams,
+    box: tuple[slice, slice],
+    cover: np.ndarray,
+    lay: F.Layout,
+    a: float,
+) -> None:
     x, y = cv.local(box)
     s = p.scale
     hair = np.asarray(p.hair_rgb) * 0.8
@@ -153,8 +168,9 @@ def _facial_hair(cv: FaceCanvas, p: FaceParams, box: tuple[slice, slice], cover:
             cv.paint(box, region * 0.3, (0.25, 0.27, 0.3))
     if p.rosy_cheeks:
         for side in (-1, 1):
-            cheek = ellipse_cover(x, y, side * 0.55 * a, lay.eye_y + 0.085 * s, 0.035 * s,
-                                  0.025 * s, cv.px)  # fmt: skip
+            cheek = ellipse_cover(
+                x, y, side * 0.55 * a, lay.eye_y + 0.085 * s, 0.035 * s, 0.025 * s, cv.px
+            )
             cv.paint(box, cheek * cover * 0.45, (0.95, 0.45, 0.5))
     if p.double_chin:
         fold = edge(
@@ -163,8 +179,15 @@ def _facial_hair(cv: FaceCanvas, p: FaceParams, box: tuple[slice, slice], cover:
         cv.paint(box, fold * cover * 0.5, hair * 0 + np.asarray(p.skin_rgb) * 0.6)
 
 
-def _front_hair(cv: FaceCanvas, p: FaceParams, box: tuple[slice, slice], cover: np.ndarray,
-                lay: F.Layout, a: float, b: float) -> None:  # fmt: skip
+def _front_hair(
+    cv: FaceCanvas,
+    p: FaceParams,
+    box: tuple[slice, slice],
+    cover: np.ndarray,
+    lay: F.Layout,
+    a: float,
+    b: float,
+) -> None:
     if p.bald:
         return
     x, y = cv.local(box)
@@ -197,9 +220,13 @@ def _mustache(cv: FaceCanvas, p: FaceParams, pose: HeadPose, lay: F.Layout) -> N
         u, v = x - cx, y - cy
         lip_top = lay.mouth_y - lay.nose_tip_y - 0.026 * s - p.lip_thickness * s
         band = band_cover(
-            u, v, w, lambda q: -0.008 * s + 0 * q,
-            lambda q: lip_top - 0.003 * s + 0.006 * s * (q / w) ** 2, cv.px,
-        )  # fmt: skip
+            u,
+            v,
+            w,
+            lambda q: -0.008 * s + 0 * q,
+            lambda q: lip_top - 0.003 * s + 0.006 * s * (q / w) ** 2,
+            cv.px,
+        )
         cv.paint(box, band, colour, F.FACE)
 
 
