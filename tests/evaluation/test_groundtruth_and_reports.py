@@ -27,9 +27,11 @@ from lsi_rig.scenes import Scene
 def test_procedural_specs() -> None:
     assert parse_procedural("procedural:500") == (500, 0)
     assert parse_procedural("procedural:5:42") == (5, 42)
-    for bad in ("procedural", "procedural:x", "procedural:0", "procedural:5:6:7", "proc:5"):
+    for bad in ("procedural", "procedural:x", "procedural:5:6:7", "proc:5"):
         with pytest.raises(ConfigError, match="procedural:K"):
             parse_procedural(bad)
+    with pytest.raises(ConfigError, match="K must be 1…100000"):
+        parse_procedural("procedural:0")
     items = procedural_truth(2, 3)
     assert [t.scene.scene_id for t in items] == ["face_000", "face_001"]
     assert items[0].attributes is not None and items[0].attributes.shape == (40,)
@@ -115,16 +117,18 @@ def test_runner_scores_an_oracle_perfectly_and_a_corrupted_one_badly(tmp_path: P
     assert worst.psnr_db < 20 and worst.attribute_accuracy == 0.0 and worst.landmark_nme > 0
     assert worst.compression_ratio == 3 * 256 * 256 / 4
     paths = write_reports([worst], tmp_path, {"model": "oracle", "rig": "none"})
-    rows = list(csv.DictReader(paths["csv"].open()))
+    rows = list(csv.DictReader(paths["csv"].read_text().splitlines()))
     assert rows[0]["n"] == "4" and float(rows[0]["attribute_accuracy"]) == 0.0
     assert "| 4 | 1:49152 |" in paths["markdown"].read_text()
     assert json.loads(paths["json"].read_text())["meta"]["rig"] == "none"
     for key in ("psnr_db", "ssim", "attribute_accuracy", "landmark_nme"):
         png = tmp_path / "plots" / f"{key}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    seg_rows = list(csv.reader(paths["segmentation_csv"].open()))
+    seg_rows = list(csv.reader(paths["segmentation_csv"].read_text().splitlines()))
     assert seg_rows[0][:3] == ["n", "background", "neck"] and len(seg_rows[1]) == 22
-    assert "–" in markdown_table([CountResult("m", 8, 1, 20.0, 0.5)])  # missing metrics
+    mixed = markdown_table([CountResult("m", 8, 1, 20.0, 0.5), worst])
+    assert "landmark NME" in mixed and "| 8 | 1:24576 | 20.00 | 0.500 | – |" in mixed
+    assert "landmark NME" not in markdown_table([CountResult("m", 8, 1, 20.0, 0.5)])
 
 
 def test_dlib_recognition_rate_or_a_clear_error() -> None:

@@ -4,7 +4,6 @@ straight-through masks and the block-sum measurement are exact."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,17 +12,17 @@ import torch
 from lsi_rig.models.demo import network as N
 from lsi_rig.models.demo.data import FaceSet, build_face_set
 from lsi_rig.models.demo.physics import block_sums
-from lsi_rig.models.demo.train import TrainConfig, train_demo
+from lsi_rig.models.demo.train import TrainConfig, TrainResult, train_demo
 
 TINY = TrainConfig(
     counts=(4,),
     faces=48,
-    stage1_steps=30,
-    stage1_batch=16,
-    latent_steps=30,
+    stage1_steps=20,
+    stage1_batch=8,
+    latent_steps=20,
     latent_batch=32,
-    image_steps=6,
-    image_batch=16,
+    image_steps=4,
+    image_batch=8,
     workers=1,
 )
 
@@ -71,12 +70,17 @@ def test_straight_through_masks_are_binary_with_identity_gradient() -> None:
     assert torch.allclose(layer.weight.grad, torch.full((3, 1024), 2.0))
 
 
-def test_loss_falls_and_seed_reproduces_weights(faces: FaceSet) -> None:
-    first = train_demo(TINY, data=faces)
+@pytest.fixture(scope="module")
+def first(faces: FaceSet) -> TrainResult:
+    return train_demo(TINY, data=faces)
+
+
+@pytest.mark.slow
+def test_loss_falls_and_seed_reproduces_weights(faces: FaceSet, first: TrainResult) -> None:
     shared, n4 = first.losses["shared"], first.losses["n4"]
-    assert len(shared) == 30 and len(n4) == 36
+    assert len(shared) == 20 and len(n4) == 24
     assert np.mean(shared[-5:]) < 0.8 * np.mean(shared[:5])
-    assert np.mean(n4[-8:-6]) < np.mean(n4[:3])  # the latent phase learns
+    assert np.mean(n4[-6:-4]) < np.mean(n4[:3])  # the latent phase learns
     second = train_demo(TINY, data=faces)
     a = first.counts[4].encoder.state_dict()
     b = second.counts[4].encoder.state_dict()
@@ -88,11 +92,11 @@ def test_loss_falls_and_seed_reproduces_weights(faces: FaceSet) -> None:
     assert not torch.equal(other.counts[4].mask.weight, first.counts[4].mask.weight)
 
 
-def test_unknown_attributes_answer_the_prior(faces: FaceSet, tmp_path: Path) -> None:
+def test_unknown_attributes_answer_the_prior(first: TrainResult) -> None:
     from lsi_rig.models.demo.priors import CELEBA_PRIORS
     from lsi_rig.models.labels import ATTRIBUTE_NAMES
 
-    result = train_demo(TINY, data=faces)
+    result = first
     heads = result.counts[4].heads
     z = torch.randn(5, N.LATENT)
     probs = torch.sigmoid(heads(z)[0]).detach().numpy()
