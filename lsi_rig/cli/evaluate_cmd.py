@@ -42,6 +42,11 @@ def evaluate(
     from .train_demo_cmd import _counts
 
     wanted = _counts(counts) if counts else None
+    rig_name = rig if rig is not None or session else "sim"
+    if rig_name is not None:
+        from lsi_rig.config import load_rig
+
+        load_rig(rig_name)  # a bad rig fails now, before any model or image is loaded
     if model.endswith(".pt"):
         if wanted:
             raise ConfigError("--counts applies to the demo model; a checkpoint has one count")
@@ -67,7 +72,6 @@ def evaluate(
         raise ConfigError(
             f"--out {out}: cannot create the folder ({exc.strerror or exc})"
         ) from None
-    rig_name = rig if rig is not None or session else "sim"
     _, paths = run_evaluation(
         models,
         truth,

@@ -125,6 +125,7 @@ def write_plots(rows: Sequence[dict[str, Any]], folder: Path) -> dict[str, Path]
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -138,6 +139,9 @@ def write_plots(rows: Sequence[dict[str, Any]], folder: Path) -> dict[str, Path]
         for x, y, n in points:
             ax.annotate(f"n={n}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
         ax.set_xscale("log")
+        ax.set_xticks(xs)
+        ax.set_xticklabels([f"1:{x:.0f}" for x in xs], rotation=30, fontsize=7)
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.invert_xaxis()  # more measurements to the right
         ax.set_xlabel("compression ratio 3·256²/n (log)")
         ax.set_ylabel(label)
