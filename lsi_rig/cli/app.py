@@ -96,6 +96,7 @@ def _register() -> None:
         calibrate_cmd,
         capture_cmd,
         demo_cmd,
+        evaluate_cmd,
         export_cmd,
         gui_cmd,
         inspect_cmd,
@@ -113,6 +114,7 @@ def _register() -> None:
     calibrate_cmd.register(app)
     report_cmd.register(app)
     export_cmd.register(app)
+    evaluate_cmd.register(app)
     gui_cmd.register(app)
     _guard_all(app)
 

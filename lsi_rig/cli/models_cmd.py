@@ -134,4 +134,7 @@ def register(app: typer.Typer) -> None:
     app.command("decode")(decode)
     models_app = typer.Typer(help="Generator and checkpoint utilities.", no_args_is_help=True)
     models_app.command("convert")(convert)
+    from lsi_rig.cli.train_demo_cmd import register_train_demo
+
+    register_train_demo(models_app)
     app.add_typer(models_app, name="models")

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lsi_rig.scenes import demo_scenes
-from lsi_rig.scenes.procedural import TARGETS, face_scene
+from lsi_rig.scenes.faces import face_render
+from lsi_rig.scenes.procedural import TARGETS, face_scene, face_scenes_with_truth
 
 TARGET_IDS = [
     "target_checkerboard",
@@ -49,8 +50,11 @@ def test_faces_have_a_skin_toned_centre_and_structure_at_32px() -> None:
         assert centre[0] > centre[2] and centre[0] >= centre[1], scene.scene_id  # skin: R>G>B
         small = img.sum(axis=2).reshape(32, 8, 32, 8).mean(axis=(1, 3))
         assert small.std() > 20, scene.scene_id
-        # eyes: a dark pupil somewhere in the upper half of the head
-        assert img[90:140, 70:190].sum(axis=2).min() < 60, scene.scene_id
+        # eyes: a dark pupil inside the eye classes of the ground truth
+        truth = face_render(11, int(scene.scene_id[-3:]))
+        eyes = np.isin(truth.segmentation, (8, 9))
+        assert np.array_equal(truth.image, scene.image)
+        assert img.sum(axis=2)[eyes].min() < 120, scene.scene_id  # glasses tint a little
 
 
 def test_targets_by_value() -> None:
@@ -73,3 +77,10 @@ def test_targets_by_value() -> None:
     assert set(np.unique(chart).tolist()) == {0, 128, 255}
     for image in scenes.values():
         assert image.dtype == np.uint8
+
+
+def test_face_scenes_with_truth_match_demo_faces() -> None:
+    pairs = face_scenes_with_truth(3, seed=5, start=2)
+    assert [s.scene_id for s, _ in pairs] == ["face_002", "face_003", "face_004"]
+    assert pairs[0][0].sha256 == face_scene(2, seed=5).sha256
+    assert pairs[1][1].segmentation.shape == (256, 256)
