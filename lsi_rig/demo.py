@@ -55,7 +55,7 @@ def run_demo(
     n_scenes: int = 8,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> DemoResult:
-    from lsi_rig.masks import load_masks
+    from lsi_rig.decode.model_masks import load_masks
     from lsi_rig.recon import reconstruct_hadamard, side_by_side_png
     from lsi_rig.scenes.procedural import demo_scenes
     from lsi_rig.scenes.source import InMemoryScenes

@@ -131,7 +131,7 @@ def calibrate(
 def _masks(rig_config: RigConfig, spec: str | None, root: Path | None) -> MaskSet:
     from lsi_rig.calibration.errors import CalibrationError
     from lsi_rig.calibration.store import list_calibrations, read_calibration, rig_folder
-    from lsi_rig.masks import load_masks
+    from lsi_rig.decode.model_masks import load_masks
 
     if spec is not None:
         return load_masks(spec)

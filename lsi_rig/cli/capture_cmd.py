@@ -94,9 +94,9 @@ def capture(
     from lsi_rig.config import load_rig
     from lsi_rig.core.errors import SessionError
     from lsi_rig.core.paths import check_output_path
+    from lsi_rig.decode.model_masks import load_masks
     from lsi_rig.engine.policy import ErrorPolicy
     from lsi_rig.jobs import CaptureJob, CaptureRequest, RecordCommitted, plan_from_config
-    from lsi_rig.masks import load_masks
     from lsi_rig.scenes.source import file_scene_source
     from lsi_rig.storage import check_not_locked
 

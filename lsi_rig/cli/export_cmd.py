@@ -76,8 +76,8 @@ def import_(
     overwrite: Annotated[bool, typer.Option(help="replace an existing output file")] = False,
 ) -> None:
     """Turn official measurement files into a session (no rig; provenance: imported)."""
+    from lsi_rig.decode.model_masks import load_masks
     from lsi_rig.export.importer import import_measurements
-    from lsi_rig.masks import load_masks
 
     mask_set = load_masks(masks) if masks is not None else None
     result = import_measurements(

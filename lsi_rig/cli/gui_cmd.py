@@ -45,9 +45,9 @@ def gui(
 ) -> None:
     """Open the desktop app: run the rig, watch vectors and decoded faces, review sessions."""
     from lsi_rig.config import load_rig
+    from lsi_rig.decode.model_masks import load_masks
     from lsi_rig.gui.defaults import DEFAULT_MASKS
     from lsi_rig.gui.scene_choice import SceneChoice, SceneKind
-    from lsi_rig.masks import load_masks
 
     rig_config = load_rig(rig)  # bad input: one line, exit 2, before any window opens
     mask_set = load_masks(masks or DEFAULT_MASKS)

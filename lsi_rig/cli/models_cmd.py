@@ -27,13 +27,21 @@ DEFAULT_TASKS = "image,attributes,segmentation,landmarks"
 
 
 def decode(
-    checkpoint: Annotated[
-        Path, typer.Option("--checkpoint", help="LSI checkpoint (.pt), e.g. real_128.pt.")
-    ],
-    generator: Annotated[
-        Path, typer.Option("--generator", help="ffhq256.pkl or a converted cache directory.")
-    ],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", help="demo or demo:N: the demo LSI model shipped with lsi-rig (N masks)."
+        ),
+    ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="LSI checkpoint (.pt), e.g. real_128.pt."),
+    ] = None,
+    generator: Annotated[
+        Path | None,
+        typer.Option("--generator", help="ffhq256.pkl or a converted cache directory."),
+    ] = None,
     session: Annotated[
         Path | None, typer.Argument(help="Session file (.h5) whose vectors to decode.")
     ] = None,
@@ -77,8 +85,15 @@ def decode(
     # Inputs first (cheap), the model second (slow), the output folder last.
     chosen = read_session(session, records=parse_records(records)) if session else None
     npz_items = [item for path in vectors or [] for item in read_npz_vectors(path)]
+    if model is not None and (checkpoint is not None or generator is not None):
+        raise SessionError("give either --model demo[:N] or --checkpoint and --generator")
     decoder = load_decoder(
-        checkpoint=checkpoint, generator=generator, device=device, impl=impl, precision=precision
+        model,
+        checkpoint=checkpoint,
+        generator=generator,
+        device=device,
+        impl=impl,
+        precision=precision,
     )
     service = DecodeService(decoder, tasks=requested)
     items: list[MeasurementVector] = []
@@ -88,7 +103,7 @@ def decode(
         items += chosen.vectors
     items = unique_stems([*items, *npz_items])[:limit]
     check_lengths(decoder, items)
-    run_info = {"checkpoint": str(checkpoint), "generator": str(generator)}
+    run_info = {"model": decoder.name, "checkpoint": str(checkpoint), "generator": str(generator)}
     run_info |= {"impl": impl, "device": device}
     _run(service, items, OutputFolder(out, run_info=run_info), forced=force and chosen is not None)
 

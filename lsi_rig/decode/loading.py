@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsi_rig.core.errors import ModelError
 from lsi_rig.models.api import VectorDecoder
+
+if TYPE_CHECKING:
+    from lsi_rig.models.demo import DemoDecoder
 
 IMPLS = ("fast", "reference")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -50,12 +54,24 @@ def is_demo_spec(spec: str) -> bool:
     return spec == DEMO_SPEC or spec.startswith(DEMO_SPEC + ":")
 
 
-def _demo_decoder(spec: str, *, device: str) -> VectorDecoder:
-    """HOOK for the demo model (``lsi_rig.models.demo``): return its VectorDecoder here."""
-    raise ModelError(
-        f"model {spec!r}: the demo model is not part of this build yet; give --checkpoint and "
-        "--generator (the official LSI files)"
-    )
+def load_demo(spec: str, *, device: str = "cpu") -> DemoDecoder:
+    """The demo LSI model shipped in the package (``lsi_rig.models.demo``): ``demo`` (its
+    default count) or ``demo:N``; it runs on the CPU in milliseconds."""
+    if device != "cpu":
+        raise ModelError(f"model {spec!r}: the demo model runs on the CPU only (use --device cpu)")
+    count_text = spec.partition(":")[2]
+    if count_text and not count_text.isdigit():
+        raise ModelError(f"model {spec!r}: N in demo:N must be a whole number of measurements")
+    from lsi_rig.models.demo import available_demo_counts, load_demo_decoder
+
+    counts = available_demo_counts()
+    count = int(count_text) if count_text else None
+    if count is not None and count not in counts:
+        raise ModelError(
+            f"model {spec!r}: the demo model has {', '.join(map(str, counts))} measurements; "
+            f"use one of demo:{', demo:'.join(map(str, counts))}"
+        )
+    return load_demo_decoder(count)
 
 
 def load_decoder(
@@ -76,7 +92,7 @@ def load_decoder(
     check_options(device=device, impl=impl, precision=precision)
     if spec is not None:
         if is_demo_spec(spec):
-            return _demo_decoder(spec, device=device)
+            return load_demo(spec, device=device)
         raise ModelError(f"unknown model {spec!r}; use 'demo', 'demo:N' or --checkpoint")
     if checkpoint is None or generator is None:
         raise ModelError("the official decoder needs both --checkpoint CKPT.pt and --generator")

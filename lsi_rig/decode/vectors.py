@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lsi_rig.core.errors import SessionError
+from lsi_rig.decode.units import scale_stored, world_of
 
 if TYPE_CHECKING:
     from lsi_rig.storage import SessionReader
@@ -122,8 +123,14 @@ def read_session(path: str | Path, *, records: slice | None = None) -> SessionVe
     with open_session(path) as reader:
         kind = session_vector_kind(reader)
         vectors = np.asarray(reader.vectors(kind=kind), dtype=np.float32)
+        table = reader.records_table()
+        if kind != "calibrated":  # a simulated rig knows its scale (lsi_rig.decode.units)
+            vectors, units = scale_stored(
+                vectors, table["gain_db"], world_of(reader.rig_config_yaml)
+            )
+            kind = str(units)
         scene_ids = list(reader.scene_ids())
-        flags = np.asarray(reader.records_table()["flags"]).astype(np.int64).tolist()
+        flags = np.asarray(table["flags"]).astype(np.int64).tolist()
         masks = reader.masks()
     n = len(scene_ids)
     if vectors.ndim != 2 or vectors.shape[0] != n or len(flags) != n:

@@ -57,7 +57,7 @@ def official_model(checkpoint: Path, generator: Path | None) -> ModelUnderTest:
             f"--model {checkpoint}: an official checkpoint needs --generator "
             "ffhq256.pkl or a converted cache"
         )
-    from lsi_rig.masks import load_masks
+    from lsi_rig.decode.model_masks import load_masks
     from lsi_rig.models.decoder import Decoder
 
     decoder = Decoder.from_files(checkpoint, generator, impl="fast")

@@ -67,7 +67,7 @@ def build_request(form: BatchForm, rig_config: RigConfig) -> Any:
         select,
     )
     from lsi_rig.core.errors import SessionError
-    from lsi_rig.masks import load_masks
+    from lsi_rig.decode.model_masks import load_masks
 
     if not form.masks or not form.source or not form.out:
         raise SessionError("give the masks, the manifest or image folder, and the session file")

@@ -330,7 +330,7 @@ class CalibrationWizard(QWizard):
             return
         masks = self.preset_masks
         if masks is None:
-            from lsi_rig.masks import load_masks
+            from lsi_rig.decode.model_masks import load_masks
 
             if not mask_spec:
                 from lsi_rig.core.errors import MaskError

@@ -16,9 +16,9 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QFileDialog
 
 from lsi_rig.core.errors import LsiRigError
+from lsi_rig.decode.model_masks import load_masks
 from lsi_rig.gui.scene_choice import SceneChoice
 from lsi_rig.gui.widgets import queued
-from lsi_rig.masks import load_masks
 from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.models.api import VectorDecoder
 from lsi_rig.scenes.source import SceneSource

@@ -160,7 +160,7 @@ def test_wrong_length_and_bad_out_are_refused(
 
 
 def _fake(monkeypatch: pytest.MonkeyPatch, decoder: FakeDecoder) -> None:
-    monkeypatch.setattr(loading, "load_decoder", lambda **kwargs: decoder)
+    monkeypatch.setattr(loading, "load_decoder", lambda *args, **kwargs: decoder)
 
 
 def _vectors(tmp_path: Path, count: int) -> Path:

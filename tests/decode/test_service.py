@@ -200,7 +200,10 @@ def test_calibrated_vectors_are_decoded_when_the_session_has_them(tmp_path: Path
         scenes=InMemoryScenes(demo_scenes(count=2)),
         masks=load_masks("demo:hadamard16:16"),
     )
-    kinds = {}
+    from lsi_rig.decode.units import world_units_per_volt
+
+    kinds, got_kinds = {}, {}
+    per_volt = world_units_per_volt(config.world, config.devices.detector.gain_db)
     for name, calibration in (("plain", None), ("calibrated", Halve())):
         out = tmp_path / f"{name}.h5"
         CaptureJob(CaptureRequest(config, plan, out, calibration=calibration)).run()
@@ -208,10 +211,14 @@ def test_calibrated_vectors_are_decoded_when_the_session_has_them(tmp_path: Path
             kinds[name] = session_vector_kind(reader)
             raw = reader.vectors()
         got = read_session(out)
-        assert got.kind == kinds[name]
+        got_kinds[name] = got.kind
         values = np.stack([v.values for v in got.vectors])
-        np.testing.assert_allclose(values, raw if calibration is None else raw / 2, rtol=1e-6)
+        # an uncalibrated sim session is put on the simulation scale by its world's own factor
+        want = raw * per_volt if calibration is None else raw / 2
+        np.testing.assert_allclose(values, want, rtol=1e-6)
     assert kinds == {"plain": "offset_corrected", "calibrated": "calibrated"}
+    assert got_kinds == {"plain": "world_scaled", "calibrated": "calibrated"}
+    assert 1e3 < per_volt < 1e9  # volts are far from simulation units: the factor matters
 
 
 def test_empty_session_is_refused(tmp_path: Path, masks) -> None:  # type: ignore[no-untyped-def]
