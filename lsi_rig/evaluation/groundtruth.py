@@ -10,6 +10,7 @@ cannot download) and are left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,3 +102,26 @@ def image_truth(scenes: Sequence[Scene], labels: Path | None) -> list[TruthItem]
             "(images must keep their CelebA names)"
         )
     return [TruthItem(s, table.get(s.scene_id)) for s in scenes]
+
+
+_FACE_ID = re.compile(r"^face_(\d+)$")
+
+
+def procedural_face_truth(scene_id: str, image: np.ndarray, family: int = 0) -> TruthItem | None:
+    """The ground truth of a procedural demo face recognised by its id *and* its pixels (the
+    renderer is deterministic, so a face shown again is checked, not trusted by name)."""
+    match = _FACE_ID.match(scene_id)
+    h, w = image.shape[:2]
+    if match is None or h != w:
+        return None
+    from lsi_rig.scenes.faces import face_render
+
+    render = face_render(family, int(match.group(1)), h)
+    if not np.array_equal(render.image, image):
+        return None
+    return TruthItem(
+        Scene(scene_id, image),
+        attribute_vector(dict(render.attributes)),
+        render.segmentation,
+        render.landmarks_px,
+    )

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QFileDialog
 
 from lsi_rig.core.errors import LsiRigError
 from lsi_rig.core.records import MeasurementRecord
+from lsi_rig.decode.units import record_input
 from lsi_rig.engine.policy import ErrorPolicy
 from lsi_rig.gui.drawing import DecodeKey
 from lsi_rig.gui.rig_worker import Connection
@@ -206,7 +207,7 @@ class CaptureFlow:
     def decode_drawn(self, index: int, record: MeasurementRecord, scene_id: str) -> None:
         """The record just drawn goes to the live decoder (latest wins): nobody sees more
         vectors than the redraw shows, so decoding the others would only compete for the CPU."""
-        vector = record.calibrated_v if record.calibrated_v is not None else record.vector_v
+        vector, _ = record_input(record, self.w.rigs.rig_config.world)
         key = DecodeKey("live", self._run, index, record.scene_index, scene_id)
         self.w.decoding.submit(vector, key)
 

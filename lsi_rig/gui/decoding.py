@@ -7,7 +7,6 @@ exact linear reconstruction for Walsh–Hadamard sets, else none (the view says 
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -35,15 +34,12 @@ class DecoderChoice:
 
 
 def _demo_decoder(mask_set: MaskSet) -> VectorDecoder | None:
-    try:
-        demo = importlib.import_module("lsi_rig.models.demo")
-    except ImportError:
+    """The demo LSI model when these are its masks (``demo:lsi[:N]``), else None."""
+    from lsi_rig.models.demo import available_demo_counts, load_demo_decoder
+
+    if mask_set.n not in available_demo_counts() or mask_set.shape != (256, 256):
         return None
-    try:
-        decoder: VectorDecoder = demo.load_demo_decoder(mask_set.n)
-    except Exception as exc:  # the demo model is optional: say why, fall back
-        log.info("demo model not used for %s: %s", mask_set.name, exc)
-        return None
+    decoder = load_demo_decoder(mask_set.n)
     return decoder if decoder.mask_sha256 == mask_set.sha256 else None
 
 

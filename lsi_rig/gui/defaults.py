@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-#: Masks of ``lsi-rig gui`` when none are given: a demo set the app decodes on any laptop (the
-#: exact linear reconstruction). The first 512 of the 1024 Walsh patterns: a DLPC350 sequence
-#: holds at most 1088 patterns (512 masks with complements, plus references), so the full set
-#: with interleaved references would not run on the real or the emulated DMD.
-DEFAULT_MASKS = "demo:hadamard32:512"
+#: Masks of ``lsi-rig gui`` when none are given: the demo LSI model's own 32 masks, so the app
+#: decodes faces, attributes, a segmentation and landmarks on any laptop. (``demo:hadamard32:512``
+#: gives the exact linear reconstruction instead; a DLPC350 sequence holds at most 1088
+#: patterns, so the full 1024-mask Walsh set with references would not run on a real DMD.)
+DEFAULT_MASKS = "demo:lsi"
 #: Procedural demo scenes offered when no images are given (faces, then test targets).
 DEMO_SCENE_COUNT = 12
 #: QSettings names (``~/.config/lsi-rig/lsi-rig-gui.ini`` on Linux).

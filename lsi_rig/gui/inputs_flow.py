@@ -85,10 +85,6 @@ class InputsFlow:
         choice = self.w.decoding.use_masks(self.mask_set, force=force)
         self.w.recon_dock.set_decoder(choice.reason, choice.tasks)
 
-    def ground_truth(self, scene_index: int) -> np.ndarray | None:
-        """Attribute labels of the scene when known (procedural faces will carry them)."""
-        return None
-
     def scene_pixels(self, scene_index: int) -> np.ndarray | None:
         if scene_index in self.scene_cache:
             return self.scene_cache[scene_index]

@@ -17,9 +17,11 @@ import numpy as np
 
 from lsi_rig.core.errors import LsiRigError
 from lsi_rig.core.records import MeasurementRecord
+from lsi_rig.decode.units import world_of
 from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.scenes.scene import SceneInfo
 from lsi_rig.storage import RunStatus, SessionReader, open_session
+from lsi_rig.world.config import WorldConfig
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,11 @@ class ReviewSession:
     @cached_property
     def masks(self) -> MaskSet:
         return self.reader.masks()
+
+    @cached_property
+    def world(self) -> WorldConfig | None:
+        """The simulated world the session was captured in (None: a real rig)."""
+        return world_of(self.reader.rig_config_yaml)
 
     @cached_property
     def scenes(self) -> list[SceneInfo]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PyQt6.QtWidgets import QFileDialog
 
 from lsi_rig.core.errors import LsiRigError
+from lsi_rig.decode.units import record_input
 from lsi_rig.gui.docks.live import RecordView
 from lsi_rig.gui.drawing import DecodeKey
 from lsi_rig.gui.review import ReviewSession
@@ -106,7 +107,7 @@ class ReviewFlow:
         scene = session.scene_image(record.scene_index)
         w.recon_dock.show_scene(scene_id, scene)
         w.scene_dock.show_scene(scene, f"Scene of record {index}: {scene_id}")
-        vector = record.calibrated_v if record.calibrated_v is not None else record.vector_v
+        vector, _ = record_input(record, session.world)
         w.decoding.submit(vector, DecodeKey(str(session.path), 0, index, record.scene_index,
                                             scene_id))  # fmt: skip
 

@@ -149,3 +149,22 @@ def test_dlib_recognition_rate_or_a_clear_error() -> None:
     )
     assert (rate.pairs, rate.detected) == (3, 2)  # no face in the blank image
     assert rate.verified >= 1 and rate.rate >= 0.5
+
+
+def test_a_demo_face_is_recognised_by_id_and_pixels() -> None:
+    from lsi_rig.evaluation.groundtruth import procedural_face_truth
+    from lsi_rig.scenes.procedural import demo_scenes, face_scenes_with_truth
+
+    ((scene, render),) = face_scenes_with_truth(1, start=3)
+    item = procedural_face_truth(scene.scene_id, scene.image)
+    assert item is not None and scene.scene_id == "face_003"
+    assert item.attributes is not None and item.attributes.shape == (40,)
+    known = item.attributes >= 0
+    assert known.sum() == len(render.attributes)
+    assert np.array_equal(item.segmentation, render.segmentation)
+    altered = scene.image.copy()
+    altered[0, 0] ^= 1
+    assert procedural_face_truth(scene.scene_id, altered) is None  # other pixels: not trusted
+    assert procedural_face_truth("face_004", scene.image) is None  # another face's name
+    target = next(s for s in demo_scenes() if not s.scene_id.startswith("face_"))
+    assert procedural_face_truth(target.scene_id, target.image) is None

@@ -226,7 +226,8 @@ class ReconDock(QDockWidget):
             self.attr_truth.clear()
         else:
             labels = np.asarray(truth, dtype=np.float64)
-            self.attr_truth.setData(labels, np.arange(labels.size))
+            known = labels >= 0  # −1: the ground truth does not say
+            self.attr_truth.setData(labels[known], np.arange(labels.size)[known])
 
     def _overlay_visibility(self) -> None:
         self.overlay.setVisible(self.show_segmentation.isChecked())
