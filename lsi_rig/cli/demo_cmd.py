@@ -19,11 +19,18 @@ def demo(
         Path | None, typer.Option(help="session folder (default: the rig's sessions_dir)")
     ] = None,
     rig: Annotated[str, typer.Option(help="rig to simulate")] = "sim",
-    masks: Annotated[str, typer.Option(help="a Walsh–Hadamard demo set")] = "demo:hadamard32",
+    masks: Annotated[
+        str,
+        typer.Option(
+            help="demo:lsi[:N] (the demo LSI model: faces, segmentation, landmarks, attributes "
+            "from N = 4|16|32|64|128 numbers) or demo:hadamard16|32|64 (exact linear "
+            "reconstruction)"
+        ),
+    ] = "demo:lsi",
     scenes: Annotated[int, typer.Option(min=1, max=MAX_SCENES, help="number of demo scenes")] = 8,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
-    """Capture demo faces and targets on the simulated rig; write the session and PNGs."""
+    """Latent-space imaging on the simulated rig: capture faces, decode them, write panels."""
     from lsi_rig.config import load_rig
     from lsi_rig.core.paths import check_output_dir
     from lsi_rig.demo import run_demo
@@ -41,10 +48,14 @@ def demo(
         f"status {result.capture.status})"
     )
     if result.images:
-        typer.echo(f"images:  {result.images[0].parent}/ ({len(result.images)} PNGs)")
-        scores = sorted(result.psnr_db)
-        typer.echo(
-            "reconstruction PSNR vs detector view: "
-            f"min {scores[0]:.1f} dB, median {scores[len(scores) // 2]:.1f} dB"
+        what = (
+            "scene | reconstruction | segmentation | landmarks"
+            if result.kind == "lsi"
+            else "detector view | reconstruction"
         )
-    typer.echo(f"next:    lsi-rig inspect {result.capture.path}")
+        typer.echo(f"panels:  {result.images[0].parent}/ ({len(result.images)} PNGs: {what})")
+    for table in result.tables:
+        typer.echo(f"table:   {table}")
+    for line in result.summary:
+        typer.echo(line)
+    typer.echo(f"next:    lsi-rig inspect {result.capture.path}   ·   lsi-rig gui --rig {rig}")

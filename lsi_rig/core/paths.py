@@ -10,6 +10,8 @@ the writers turn that refusal into the same kind of message.
 from __future__ import annotations
 
 import os
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lsi_rig.core.errors import SessionError
@@ -113,3 +115,11 @@ def make_output_dir(path: str | Path, *, what: str = "output folder") -> Path:
             f"{what} {path}: cannot create it ({exc.strerror or exc}); choose another folder"
         ) from None
     return path
+
+
+def new_session_path(folder: str | Path, label: str) -> Path:
+    """``<folder>/<YYYY-MM-DD>/<HHMMSS>_<label>_<id8>.h5`` (UTC): sortable and readable; the day
+    folder is created (one-line error when it cannot be)."""
+    now = datetime.now(UTC)
+    day = make_output_dir(Path(folder) / now.strftime("%Y-%m-%d"), what="sessions folder")
+    return day / f"{now.strftime('%H%M%S')}_{label}_{uuid.uuid4().hex[:8]}.h5"

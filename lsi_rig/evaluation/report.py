@@ -1,7 +1,7 @@
 """Writing evaluation results: Markdown and CSV tables, per-class F1, PNG plots, JSON.
 
 Plots use matplotlib's Agg backend (no display, no Qt): one PNG per metric against the
-compression ratio 3·256²/n on a log axis, the count written at each point.
+compression ratio 256²/n on a log axis, the count written at each point.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from lsi_rig.models.labels import SEGMENTATION_CLASSES
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     # (key, Markdown header, format)
     ("n", "n", "{:d}"),
-    ("compression_ratio", "compression 3·256²/n", "1:{:.0f}"),
+    ("compression_ratio", "compression 256²/n", "1:{:.0f}"),
     ("psnr_db", "PSNR dB", "{:.2f}"),
     ("ssim", "SSIM", "{:.3f}"),
     ("attribute_accuracy", "attributes %", "{:.1f}"),
@@ -143,7 +143,7 @@ def write_plots(rows: Sequence[dict[str, Any]], folder: Path) -> dict[str, Path]
         ax.set_xticklabels([f"1:{x:.0f}" for x in xs], rotation=30, fontsize=7)
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.invert_xaxis()  # more measurements to the right
-        ax.set_xlabel("compression ratio 3·256²/n (log)")
+        ax.set_xlabel("compression ratio 256²/n (log)")
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
         fig.tight_layout()

@@ -16,7 +16,7 @@ from lsi_rig.models.api import DecodeResult, VectorDecoder
 
 log = logging.getLogger(__name__)
 
-PIXEL_VALUES = 3 * 256 * 256  # numbers in a 256×256 RGB image: the compression ratio's numerator
+PIXEL_VALUES = 256 * 256  # pixels of the 256×256 image: the paper's compression numerator
 
 
 @dataclass

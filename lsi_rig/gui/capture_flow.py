@@ -131,8 +131,8 @@ class CaptureFlow:
         )
 
     def _output_path(self) -> Path:
+        from lsi_rig.core.paths import new_session_path
         from lsi_rig.decode.vectors import safe_stem
-        from lsi_rig.demo import session_path
 
         dock = self.w.session_dock
         if not dock.record.isChecked():
@@ -149,7 +149,7 @@ class CaptureFlow:
             check_output_path(path, overwrite=False)
             return path
         self.sessions_dir.mkdir(parents=True, exist_ok=True)
-        return session_path(self.sessions_dir, f"gui_{safe_stem(self.w.inputs.mask_set.name)}")
+        return new_session_path(self.sessions_dir, f"gui_{safe_stem(self.w.inputs.mask_set.name)}")
 
     def resume_session(self, path: Path | None = None) -> None:
         w = self.w

@@ -115,11 +115,11 @@ def test_runner_scores_an_oracle_perfectly_and_a_corrupted_one_badly(tmp_path: P
     assert np.all(best.segmentation_f1[present] > 0.999)
     worst = evaluate_decoder(_Oracle(items, True), vectors, items)  # type: ignore[arg-type]
     assert worst.psnr_db < 20 and worst.attribute_accuracy == 0.0 and worst.landmark_nme > 0
-    assert worst.compression_ratio == 3 * 256 * 256 / 4
+    assert worst.compression_ratio == 256 * 256 / 4  # the paper: 1:16384 at 4 measurements
     paths = write_reports([worst], tmp_path, {"model": "oracle", "rig": "none"})
     rows = list(csv.DictReader(paths["csv"].read_text().splitlines()))
     assert rows[0]["n"] == "4" and float(rows[0]["attribute_accuracy"]) == 0.0
-    assert "| 4 | 1:49152 |" in paths["markdown"].read_text()
+    assert "| 4 | 1:16384 |" in paths["markdown"].read_text()
     assert json.loads(paths["json"].read_text())["meta"]["rig"] == "none"
     for key in ("psnr_db", "ssim", "attribute_accuracy", "landmark_nme"):
         png = tmp_path / "plots" / f"{key}.png"

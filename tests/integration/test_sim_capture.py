@@ -10,7 +10,7 @@ import pytest
 
 from lsi_rig.cli.app import main
 from lsi_rig.config import load_rig
-from lsi_rig.demo import psnr_db
+from lsi_rig.demo.hadamard import psnr_db
 from lsi_rig.detector.protocol import AcquisitionMode
 from lsi_rig.jobs.capture import capture_session
 from lsi_rig.jobs.plans import plan_from_config
@@ -83,19 +83,63 @@ def test_capture_cli_then_inspect_json(tmp_path: Path, capsys: pytest.CaptureFix
         assert set(table["gain_db"]) == {40.0}
 
 
-def test_demo_writes_session_and_pngs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--out-dir", str(tmp_path), "--scenes", "2", "--quiet"])
+def test_demo_decodes_faces_with_the_demo_lsi_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    from PIL import Image
+
+    code = main(["demo", "--out-dir", str(tmp_path), "--scenes", "3", "--quiet"])
     assert code == 0, capsys.readouterr().err
-    sessions = list(tmp_path.rglob("*.h5"))
-    assert len(sessions) == 1
-    pngs = sorted(sessions[0].with_suffix("").glob("*.png"))
+    (session,) = tmp_path.rglob("*.h5")
+    with open_session(session) as reader:
+        assert reader.status == "complete" and reader.n_records == 3
+        assert reader.masks().n == 32 and reader.masks().shape == (256, 256)
+    folder = session.with_suffix("")
+    pngs = sorted(folder.glob("face_*.png"))
+    assert [p.stem for p in pngs] == ["face_000", "face_001", "face_002"]
+    with Image.open(pngs[0]) as im:
+        assert im.width == 4 * 256 + 3 * 6 and im.height > 256  # four panels side by side
+        strip = np.asarray(im.convert("RGB"))
+    recon = strip[16 : 16 + 256, 262 : 262 + 256]
+    assert recon.std() > 8  # a decoded face, not an empty tile
+    with (folder / "attributes.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 3 * 40
+    known = [r for r in rows if r["truth"] != ""]
+    accuracy = np.mean([int(r["correct"]) for r in known])
+    assert accuracy >= 0.7  # real predictions against the renderer's ground truth
+    out = capsys.readouterr().out
+    assert "demo model demo:32 (32 measurements, 1:2048) on 3 held-out faces: PSNR" in out
+    assert "attributes" in out and "landmark NME" in out
+
+
+def test_demo_with_walsh_hadamard_masks_reconstructs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["demo", "--masks", "demo:hadamard16", "--out-dir", str(tmp_path), "--scenes",
+                 "2", "--quiet"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    (session,) = tmp_path.rglob("*.h5")
+    pngs = sorted(session.with_suffix("").glob("*.png"))
     assert len(pngs) == 2
     from PIL import Image
 
     with Image.open(pngs[0]) as im:
         assert im.width > im.height  # side by side
-    out = capsys.readouterr().out
-    assert "reconstruction PSNR" in out
+    assert "reconstruction PSNR" in capsys.readouterr().out
+
+
+def test_demo_refuses_masks_it_cannot_decode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    np.save(tmp_path / "random.npy", np.random.default_rng(0).random((8, 16, 16)) > 0.5)
+    code = main(["demo", "--masks", str(tmp_path / "random.npy"), "--out-dir",
+                 str(tmp_path / "out"), "--quiet"])  # fmt: skip
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(err) == 1 and "demo:lsi" in err[0], err
+    assert not (tmp_path / "out").exists()
 
 
 def test_raw_traces_are_kept_in_oversampled_mode(tmp_path: Path) -> None:

@@ -1,35 +1,28 @@
-"""The demo: the main job on the embedded default, on any laptop.
+"""The classic single-pixel-camera demo (``lsi-rig demo --masks demo:hadamard32``).
 
-Simulated rig (noise and imperfections on), the 32×32 Walsh–Hadamard demo masks, procedurally
-generated faces and test targets. Writes a session file and, per scene, a side-by-side PNG of the
-scene as the detector saw it (at mask resolution) and its exact linear reconstruction.
+Simulated rig (noise and imperfections on), a Walsh–Hadamard demo set, procedurally generated
+faces and test targets. Writes a session file and, per scene, a side-by-side PNG of the scene as
+the detector saw it (at mask resolution) and its exact linear reconstruction.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from lsi_rig.config import load_rig
+from lsi_rig.config.schema import RigConfig
+from lsi_rig.core.paths import new_session_path
+from lsi_rig.demo.result import DemoResult
 from lsi_rig.engine import Progress
-from lsi_rig.jobs.capture import CaptureResult, capture_session
+from lsi_rig.jobs.capture import capture_session
 from lsi_rig.jobs.plans import plan_from_config
+from lsi_rig.masks.maskset import MaskSet
 from lsi_rig.rig import build_rig
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class DemoResult:
-    capture: CaptureResult
-    images: list[Path] = field(default_factory=list)
-    psnr_db: list[float] = field(default_factory=list)
 
 
 def psnr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
@@ -39,43 +32,27 @@ def psnr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(span**2 / mse)
 
 
-def session_path(folder: Path, label: str) -> Path:
-    """``<folder>/<YYYY-MM-DD>/<HHMMSS>_<label>_<id8>.h5`` (UTC): sortable and readable."""
-    now = datetime.now(UTC)
-    day = folder / now.strftime("%Y-%m-%d")
-    day.mkdir(parents=True, exist_ok=True)
-    return day / f"{now.strftime('%H%M%S')}_{label}_{uuid.uuid4().hex[:8]}.h5"
-
-
-def run_demo(
+def run_hadamard_demo(
+    rig_config: RigConfig,
+    mask_set: MaskSet,
+    folder: Path,
     *,
-    out_dir: Path | None = None,
-    rig: str = "sim",
-    masks: str = "demo:hadamard32",
-    n_scenes: int = 8,
+    n_scenes: int,
+    command: str,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> DemoResult:
-    from lsi_rig.decode.model_masks import load_masks
     from lsi_rig.recon import reconstruct_hadamard, side_by_side_png
     from lsi_rig.scenes.procedural import demo_scenes
     from lsi_rig.scenes.source import InMemoryScenes
 
-    rig_config = load_rig(rig)
-    mask_set = load_masks(masks)
     scenes = demo_scenes(count=n_scenes)
     plan = plan_from_config(rig_config.acquisition, scenes=InMemoryScenes(scenes), masks=mask_set)
-    folder = Path(out_dir) if out_dir is not None else Path(rig_config.paths.sessions_dir)
-    path = session_path(folder, f"demo_{mask_set.name}")
+    path = new_session_path(folder, f"demo_{mask_set.name}")
     with build_rig(rig_config) as the_rig:
         capture = capture_session(
-            rig_config,
-            plan,
-            path,
-            command=f"lsi-rig demo --rig {rig} --masks {masks}",
-            on_progress=on_progress,
-            rig=the_rig,
+            rig_config, plan, path, command=command, on_progress=on_progress, rig=the_rig
         )
-        result = DemoResult(capture=capture)
+        result = DemoResult(capture=capture, kind="hadamard")
         from lsi_rig.storage import open_session
 
         with open_session(path) as reader:
@@ -95,6 +72,11 @@ def run_demo(
             )
             result.images.append(png)
             result.psnr_db.append(score)
+    scores = sorted(result.psnr_db)
+    result.summary = [
+        "reconstruction PSNR vs detector view: "
+        f"min {scores[0]:.1f} dB, median {scores[len(scores) // 2]:.1f} dB"
+    ]
     return result
 
 
