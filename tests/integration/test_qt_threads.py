@@ -209,3 +209,29 @@ def test_capture_in_a_worker_qthread_with_window_devices(
     assert np.array_equal(frame_grab[:h, :w], frames[0, :h, :w])
     # and the emulated board received the same frames on its video input
     assert np.array_equal(devices.dmd.received, frames)
+
+
+def test_a_capture_job_in_a_worker_qthread_with_window_devices(
+    qtbot: Any, qt_messages: list[str], tmp_path: Any
+) -> None:
+    """The same through the capture job the app runs: session written, no thread warning."""
+    from lsi_rig.jobs import CaptureJob, CaptureRequest
+    from lsi_rig.storage import open_session
+
+    data = load_rig("emulated").model_dump(mode="json")
+    data["devices"]["display"] = {"backend": "window", "image_size_px": SIDE, "settle_time_s": 0}
+    data["devices"]["dmd"]["video_output"] = "window"
+    config = parse_rig(data, "window rig")
+    rng = np.random.default_rng(4)
+    scenes = [Scene(f"s{i}", rng.integers(0, 256, (SIDE, SIDE, 3), np.uint8)) for i in range(3)]
+    plan = plan_from_config(
+        config.acquisition, scenes=InMemoryScenes(scenes), masks=load_masks("demo:hadamard16:16")
+    )
+    out = tmp_path / "window.h5"
+    with build_rig(config) as rig:
+        job = CaptureJob(CaptureRequest(config, plan, out), rig=rig)
+        result = _in_worker(qtbot, job.run)
+    assert result.status == "complete"
+    assert thread_warnings(qt_messages) == [], qt_messages
+    with open_session(out) as reader:
+        assert reader.n_records == 3 and reader.devices["display"]["model"]
