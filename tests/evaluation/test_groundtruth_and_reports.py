@@ -127,7 +127,7 @@ def test_runner_scores_an_oracle_perfectly_and_a_corrupted_one_badly(tmp_path: P
     seg_rows = list(csv.reader(paths["segmentation_csv"].read_text().splitlines()))
     assert seg_rows[0][:3] == ["n", "background", "neck"] and len(seg_rows[1]) == 22
     mixed = markdown_table([CountResult("m", 8, 1, 20.0, 0.5), worst])
-    assert "landmark NME" in mixed and "| 8 | 1:24576 | 20.00 | 0.500 | – |" in mixed
+    assert "landmark NME" in mixed and "| 8 | 1:8192 | 20.00 | 0.500 | – |" in mixed
     assert "landmark NME" not in markdown_table([CountResult("m", 8, 1, 20.0, 0.5)])
 
 
