@@ -13,7 +13,7 @@ from lsi_rig.calibration.affine import Affine
 from lsi_rig.calibration.applied import RigCalibration
 from lsi_rig.calibration.errors import CalibrationCancelled, CalibrationError, CalibrationRefused
 from lsi_rig.calibration.model import STEP_ORDER, CalibrationContent, StepResult
-from lsi_rig.calibration.resolve import resolve_calibration
+from lsi_rig.calibration.resolve import calibration_for_capture, resolve_calibration
 from lsi_rig.calibration.response_fit import official_simulation, r_squared, scale_factor
 from lsi_rig.calibration.session import (
     CalibrationSession,
@@ -38,6 +38,7 @@ __all__ = [
     "SavedCalibration",
     "StepProgress",
     "StepResult",
+    "calibration_for_capture",
     "official_simulation",
     "r_squared",
     "read_calibration",

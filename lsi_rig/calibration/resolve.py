@@ -61,3 +61,25 @@ def resolve_calibration(
             "--calibration none"
         )
     return RigCalibration.from_stored(stored)
+
+
+def calibration_for_capture(
+    rig_config: RigConfig, spec: str | None, masks: MaskSet
+) -> AppliedCalibration | None:
+    """The calibration a capture applies (``capture``, ``batch`` and the app alike): ``spec``
+    as in :func:`resolve_calibration`, checked against the rig's own gain and range. A rig
+    whose detector is a plug-in has no gain/range to check a calibration against: it runs
+    uncalibrated unless a calibration is named (which is then refused with the reason)."""
+    from lsi_rig.calibration.provenance import detector_config
+    from lsi_rig.detector.config import NidaqmxConfig, SimDetectorConfig
+
+    if spec is not None and spec.strip().lower() == "none":
+        return None
+    if spec is None and not isinstance(
+        rig_config.devices.detector, SimDetectorConfig | NidaqmxConfig
+    ):
+        return None
+    detector = detector_config(rig_config)
+    return resolve_calibration(
+        rig_config, spec, masks=masks, gain_db=detector.gain_db, range_v=detector.range_v
+    )

@@ -184,9 +184,9 @@ def batch(
     )
     from lsi_rig.config import load_rig
     from lsi_rig.core.errors import SessionError
+    from lsi_rig.core.paths import check_output_path
     from lsi_rig.decode.model_masks import load_masks
     from lsi_rig.engine.policy import ErrorPolicy
-    from lsi_rig.jobs.session_file import check_output_path
 
     if (out is None) == (resume is None):
         raise SessionError("give either --out NEW.h5 or --resume INTERRUPTED.h5")

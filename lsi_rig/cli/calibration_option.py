@@ -28,20 +28,7 @@ CalibrationOption = Annotated[
 def resolve_for_cli(
     rig_config: RigConfig, spec: str | None, masks: MaskSet
 ) -> AppliedCalibration | None:
-    """The calibration to apply; refusals are one-line errors. A rig whose detector is a
-    plug-in has no gain/range to check a calibration against: it runs uncalibrated unless a
-    calibration is named (which is then refused with the reason)."""
-    from lsi_rig.calibration import resolve_calibration
-    from lsi_rig.calibration.provenance import detector_config
-    from lsi_rig.detector.config import NidaqmxConfig, SimDetectorConfig
+    """The calibration to apply (``lsi_rig.calibration.calibration_for_capture``)."""
+    from lsi_rig.calibration import calibration_for_capture
 
-    if spec is None and not isinstance(
-        rig_config.devices.detector, SimDetectorConfig | NidaqmxConfig
-    ):
-        return None
-    if spec is not None and spec.strip().lower() == "none":
-        return None
-    detector = detector_config(rig_config)
-    return resolve_calibration(
-        rig_config, spec, masks=masks, gain_db=detector.gain_db, range_v=detector.range_v
-    )
+    return calibration_for_capture(rig_config, spec, masks)

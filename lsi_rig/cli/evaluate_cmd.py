@@ -35,6 +35,7 @@ def evaluate(
     batch: Annotated[int, typer.Option(min=1, max=1000, help="Vectors per decode call.")] = 50,
 ) -> None:
     """Score a model the way the paper's Table 1 does, on the sim rig or captured sessions."""
+    from lsi_rig.core.paths import make_output_dir
     from lsi_rig.evaluation.groundtruth import image_truth, parse_procedural, procedural_truth
     from lsi_rig.evaluation.identity import identity_available
     from lsi_rig.evaluation.protocol import demo_models, official_model, run_evaluation
@@ -66,12 +67,7 @@ def evaluate(
 
         truth = image_truth(load_scenes([Path(images)]), labels)
     use_identity = identity_available() if identity is None else identity
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"--out {out}: cannot create the folder ({exc.strerror or exc})"
-        ) from None
+    make_output_dir(out, what="--out")
     _, paths = run_evaluation(
         models,
         truth,

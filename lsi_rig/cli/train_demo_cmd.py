@@ -39,19 +39,13 @@ def train_demo(
     quiet: Annotated[bool, typer.Option(help="No progress lines.")] = False,
 ) -> None:
     """Train the demo LSI model (masks, encoder, generator, heads) on procedural faces."""
+    from lsi_rig.core.paths import make_output_dir
     from lsi_rig.models.demo.export import export_result
     from lsi_rig.models.demo.train import TrainConfig
     from lsi_rig.models.demo.train import train_demo as run
 
     wanted = _counts(counts)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"--out {out}: cannot create the folder ({exc.strerror or exc})"
-        ) from None
+    make_output_dir(out, what="--out")
 
     def progress(stage: str, step: int, total: int, loss: float) -> None:
         if not quiet and (step % 100 == 0 or step == total):

@@ -149,7 +149,7 @@ def import_measurements(
 ) -> ImportResult:
     """Create the session ``out`` from the measurement files under ``source``."""
     from lsi_rig.dmd.sequence import PatternSequence
-    from lsi_rig.jobs.session_file import check_output_path
+    from lsi_rig.core.paths import check_output_path
     from lsi_rig.storage import RunStatus, SessionMetadata, SessionWriter
 
     source, out = Path(source).expanduser(), Path(out).expanduser()

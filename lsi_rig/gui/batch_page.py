@@ -78,7 +78,7 @@ def build_request(form: BatchForm, rig_config: RigConfig) -> Any:
         manifest = select(manifest, listing, where=f"split list {form.split_list}")
     out = Path(form.out).expanduser()
     if not form.resume:
-        from lsi_rig.jobs.session_file import check_output_path
+        from lsi_rig.core.paths import check_output_path
 
         check_output_path(out, overwrite=False)
     order = ScanOrder(form.order)
@@ -90,9 +90,13 @@ def build_request(form: BatchForm, rig_config: RigConfig) -> Any:
         seed=form.seed if order is ScanOrder.SHUFFLED else None,
         size=form.size or None,
     )
+    from lsi_rig.calibration import calibration_for_capture
+
+    masks = load_masks(form.masks)
     return BatchRequest(
         rig_config=rig_config,
-        masks=load_masks(form.masks),
+        masks=masks,
+        calibration=calibration_for_capture(rig_config, None, masks),
         manifest=manifest,
         out=out,
         settings=settings,

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 from PyQt6.QtWidgets import QFileDialog
 
+from lsi_rig.core.calibration import AppliedCalibration
 from lsi_rig.core.errors import LsiRigError
+from lsi_rig.core.paths import check_output_path
 from lsi_rig.core.records import MeasurementRecord
 from lsi_rig.decode.units import record_input
 from lsi_rig.engine.policy import ErrorPolicy
@@ -22,7 +24,6 @@ from lsi_rig.gui.drawing import DecodeKey
 from lsi_rig.gui.rig_worker import Connection
 from lsi_rig.jobs import CaptureRequest, JobFailed, JobFinished, JobState
 from lsi_rig.jobs.plans import plan_from_config
-from lsi_rig.jobs.session_file import check_output_path
 from lsi_rig.rig import Rig
 
 if TYPE_CHECKING:
@@ -128,7 +129,26 @@ class CaptureFlow:
             resume=resume is not None,
             command=command,
             policy=ErrorPolicy(),
+            calibration=self._calibration(),
         )
+
+    def _calibration(self) -> AppliedCalibration | None:
+        """The rig's current calibration, as ``lsi-rig capture`` applies it. One that does not
+        fit (another mask set, gain, rig file) is not applied, and the app says so: the
+        operator sees why the vectors are uncalibrated instead of being blocked."""
+        from lsi_rig.calibration import calibration_for_capture
+
+        try:
+            calibration = calibration_for_capture(
+                self.w.rigs.rig_config, None, self.w.inputs.mask_set
+            )
+        except LsiRigError as exc:
+            log.warning("calibration not applied: %s", exc)
+            self.w.status(f"Uncalibrated: {exc}", 15000)
+            return None
+        if calibration is not None:
+            log.info("applying calibration %s", calibration.snapshot.source)
+        return calibration
 
     def _output_path(self) -> Path:
         from lsi_rig.core.paths import new_session_path

@@ -170,3 +170,24 @@ def test_quit_during_capture_asks_then_ends_interrupted_with_records_kept(
     with open_session(path) as reader:
         assert reader.status is RunStatus.INTERRUPTED
         assert reader.n_records == _committed(window) >= 3
+
+
+def test_the_app_applies_the_current_calibration_and_says_when_it_cannot(
+    qtbot, make_window, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """As ``lsi-rig capture`` does: the rig's current calibration is applied when it fits the
+    masks; one that does not is not applied, and the status bar and the log say why."""
+    from lsi_rig.config import load_rig
+    from tests.calibration.conftest import synthetic_calibration
+
+    window = make_window(scenes=2)
+    config = window.rigs.rig_config
+    monkeypatch.chdir(tmp_path)
+    root = Path(config.paths.calibration_dir)
+    synthetic_calibration(load_rig(config.name), window.inputs.mask_set, root)
+    request = window.flow._request()
+    assert request.calibration is not None and request.calibration.snapshot.rig_name == "sim"
+    assert window.inputs.load_masks("demo:hadamard16:16")
+    request = window.flow._request()
+    assert request.calibration is None
+    assert "Uncalibrated: " in window.statusBar().currentMessage()
