@@ -44,12 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt6.QtCore import QEventLoop, QSettings, Qt, QTimer
 
     from lsi_rig.config import load_rig
+    from lsi_rig.decode.model_masks import load_masks
     from lsi_rig.gui.app import application
     from lsi_rig.gui.defaults import DEFAULT_MASKS, REDRAW_HZ
     from lsi_rig.gui.main_window import GuiOptions, MainWindow
     from lsi_rig.gui.rig_worker import Connection
     from lsi_rig.gui.scene_choice import SceneChoice
-    from lsi_rig.masks import load_masks
     from lsi_rig.storage import RunStatus, open_session
 
     app = application()  # keeps the QApplication alive for the run

@@ -84,7 +84,13 @@ class LiveDecoder:
         on_error: Callable[[LiveError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         name: str = "lsi-live-decoder",
+        max_rate_hz: float | None = None,
     ) -> None:
+        """``max_rate_hz`` caps how often a vector is decoded (None: as fast as they come);
+        submissions in between still replace the pending one, so the newest is decoded next."""
+        if max_rate_hz is not None and not max_rate_hz > 0:
+            raise ValueError(f"max_rate_hz must be positive, got {max_rate_hz}")
+        self._min_interval_s = 0.0 if max_rate_hz is None else 1.0 / max_rate_hz
         self.decoder = decoder
         self.tasks = decoder.resolve_tasks(tasks)
         self._on_result, self._on_error, self._clock = on_result, on_error, clock
@@ -178,7 +184,12 @@ class LiveDecoder:
                     return
                 item, self._pending = self._pending, None
                 self._busy = True
+            started = time.monotonic()
             self._decode(item)
+            rest = self._min_interval_s - (time.monotonic() - started)
+            if rest > 0:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._closing, timeout=rest)
 
     def _decode(self, item: _Pending) -> None:
         outcome: LiveResult | LiveError

@@ -148,8 +148,8 @@ def import_measurements(
     command: str = "",
 ) -> ImportResult:
     """Create the session ``out`` from the measurement files under ``source``."""
-    from lsi_rig.dmd.sequence import PatternSequence
     from lsi_rig.core.paths import check_output_path
+    from lsi_rig.dmd.sequence import PatternSequence
     from lsi_rig.storage import RunStatus, SessionMetadata, SessionWriter
 
     source, out = Path(source).expanduser(), Path(out).expanduser()

@@ -22,6 +22,10 @@ from lsi_rig.recon import is_hadamard_set
 
 log = logging.getLogger(__name__)
 
+#: Live faces are decoded at most this often: an operator sees no more, and the two cores belong
+#: to the capture and the event loop first (bench/gui_latency.py).
+LIVE_DECODE_HZ = 12.0
+
 
 @dataclass(frozen=True)
 class DecoderChoice:
@@ -68,6 +72,17 @@ def choose_decoder(mask_set: MaskSet, official: VectorDecoder | None = None) -> 
     return DecoderChoice(None, why + "; load its LSI model (Model ▸ Load LSI model…)")
 
 
+def _one_compute_thread() -> None:
+    """Live decoding gets one core; the event loop and the capture keep the other. torch's
+    intra-op pool would otherwise take every core for a 14 ms decode and stall the redraws
+    (bench/gui_latency.py: p99 58 ms with all cores, within 50 ms with one)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 class DecodePipeline:
     """Owns the :class:`LiveDecoder` of the masks being looked at (live or in review)."""
 
@@ -84,7 +99,8 @@ class DecodePipeline:
         self._mask_sha256 = mask_set.sha256
         self.choice = choose_decoder(mask_set, self.official)
         if self.choice.decoder is not None:
-            self.live = LiveDecoder(self.choice.decoder)
+            _one_compute_thread()
+            self.live = LiveDecoder(self.choice.decoder, max_rate_hz=LIVE_DECODE_HZ)
         return self.choice
 
     def submit(self, vector: np.ndarray, key: Hashable) -> None:

@@ -76,7 +76,6 @@ class Drawing:
         self.drawn_records = 0  # distinct live records drawn (the latency benchmark reads it)
         self.drawn_meter = RateMeter()
         self.scores = ScoreWorker()
-        self._truth: dict[tuple[str, int, str], np.ndarray | None] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -85,7 +84,6 @@ class Drawing:
         self._decoded_key: object = None
         self._scored_key: object = None
         self._partial = False
-        self._truth = {}
 
     def redraw(self) -> None:
         w = self.window
@@ -160,7 +158,7 @@ class Drawing:
                 latency_s=latency_s,
                 score=None,
                 counters=f"decoded {counts.decoded} · dropped {counts.dropped} stale (latest wins)",
-                ground_truth=self.ground_truth(key, scene),
+                ground_truth=self.scores.truth(key.source, key.scene_index, key.scene_id),
             )
         )
 
@@ -175,27 +173,15 @@ class Drawing:
         # while faces arrive faster than they are scored, the newest score is a record or two
         # older than the face shown: it says which record it is for
         self.window.recon_dock.show_score(score, key.index)
+        truth = self.scores.truth(key.source, key.scene_index, key.scene_id)
+        if truth is not None and key == self._decoded_key:
+            self.window.recon_dock.show_truth(truth)
 
     def current_source(self) -> str:
         session = self.window.review.session
         if self.window.mode.value == LIVE or session is None:
             return LIVE
         return str(session.path)
-
-    def ground_truth(self, key: DecodeKey, scene: np.ndarray | None) -> np.ndarray | None:
-        """Attribute labels [40] (1/0, −1 unknown) when the scene is a procedural demo face,
-        recognised by id and pixels (lsi_rig.evaluation.groundtruth); cached per scene."""
-        if scene is None:
-            return None
-        cache_key = (key.source, key.scene_index, key.scene_id)
-        if cache_key not in self._truth:
-            from lsi_rig.evaluation.groundtruth import procedural_face_truth
-
-            item = procedural_face_truth(key.scene_id, scene)
-            if len(self._truth) > 256:
-                self._truth.clear()
-            self._truth[cache_key] = None if item is None else item.attributes
-        return self._truth[cache_key]
 
     def scene_pixels(self, key: DecodeKey) -> np.ndarray | None:
         w = self.window

@@ -130,3 +130,47 @@ def test_submitted_vector_is_copied() -> None:
         buffer[:] = 0  # the caller reuses its buffer at once
         assert live.wait_idle(10)
         assert live.latest().result.image[0, 0, 0, 0] == 56  # type: ignore[union-attr]
+
+
+def test_a_rate_cap_spaces_the_decodes_and_still_decodes_the_newest() -> None:
+    import time as _time
+
+    from lsi_rig.decode.live import LiveDecoder
+
+    class Quick:
+        name, n_measurements, mask_sha256 = "quick", 4, None
+        available_tasks = frozenset({"image"})
+
+        def __init__(self) -> None:
+            self.times: list[float] = []
+
+        def resolve_tasks(self, tasks):  # type: ignore[no-untyped-def]
+            return self.available_tasks
+
+        def decode(self, vectors, tasks=None):  # type: ignore[no-untyped-def]
+            from lsi_rig.models.api import DecodeResult
+
+            self.times.append(_time.monotonic())
+            z = np.zeros((1, 1), np.float32)
+            return DecodeResult(l_cam=z + float(vectors[0, 0]), ws=z)
+
+    decoder = Quick()
+    live = LiveDecoder(decoder, max_rate_hz=20.0)  # at most one decode per 50 ms
+    try:
+        t_end = _time.monotonic() + 0.5
+        i = 0
+        while _time.monotonic() < t_end:
+            live.submit(np.full(4, i, np.float32), i)
+            i += 1
+            _time.sleep(0.002)
+        assert live.wait_idle(2.0)
+        gaps = np.diff(decoder.times)
+        assert len(decoder.times) <= 12 and gaps.min() >= 0.045, gaps
+        latest = live.latest()
+        assert latest is not None and latest.key == i - 1  # the newest is never lost
+        counts = live.counts
+        assert counts.submitted == i and counts.decoded + counts.dropped == i
+    finally:
+        live.close()
+    with pytest.raises(ValueError, match="max_rate_hz"):
+        LiveDecoder(decoder, max_rate_hz=0)

@@ -225,9 +225,13 @@ class ReconDock(QDockWidget):
         if truth is None:
             self.attr_truth.clear()
         else:
-            labels = np.asarray(truth, dtype=np.float64)
-            known = labels >= 0  # −1: the ground truth does not say
-            self.attr_truth.setData(labels[known], np.arange(labels.size)[known])
+            self.show_truth(truth)
+
+    def show_truth(self, truth: np.ndarray) -> None:
+        """Ground-truth labels (1/0; −1: the ground truth does not say) beside the bars."""
+        labels = np.asarray(truth, dtype=np.float64)
+        known = labels >= 0
+        self.attr_truth.setData(labels[known], np.arange(labels.size)[known])
 
     def _overlay_visibility(self) -> None:
         self.overlay.setVisible(self.show_segmentation.isChecked())
