@@ -174,8 +174,13 @@ class Drawing:
         # older than the face shown: it says which record it is for
         self.window.recon_dock.show_score(score, key.index)
         truth = self.scores.truth(key.source, key.scene_index, key.scene_id)
-        if truth is not None and key == self._decoded_key:
-            self.window.recon_dock.show_truth(truth)
+        shown = self._decoded_key
+        if (
+            truth is not None
+            and isinstance(shown, DecodeKey)
+            and (shown.source, shown.scene_index) == (key.source, key.scene_index)
+        ):
+            self.window.recon_dock.show_truth(truth)  # the face shown is of this scene
 
     def current_source(self) -> str:
         session = self.window.review.session

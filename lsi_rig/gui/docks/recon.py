@@ -15,9 +15,11 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
     QDockWidget,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -85,7 +87,7 @@ class ReconDock(QDockWidget):
         axis.setTicks([[(i, n.replace("_", " ")) for i, n in enumerate(ATTRIBUTE_NAMES)]])
         axis.setStyle(tickFont=self.font())
         item.invertY(True)
-        item.addLegend(offset=(-5, 5))
+        item.addLegend(offset=(-5, -5))  # bottom right, clear of the names
         self.attr_bars = pg.BarGraphItem(
             x0=[], y=[], height=0.7, width=[], brush=(40, 110, 200, 200), name="predicted"
         )
@@ -95,8 +97,14 @@ class ReconDock(QDockWidget):
         )
         item.addItem(self.attr_truth)
         self.attr_plot.setMinimumWidth(300)
-        self.attr_plot.setMinimumHeight(420)
-        images.addWidget(self.attr_plot, stretch=1)
+        # 40 named rows stay readable (≥ 13 px each); a short dock scrolls instead of squeezing
+        self.attr_plot.setMinimumHeight(13 * len(ATTRIBUTE_NAMES) + 60)
+        self.attr_scroll = QScrollArea()
+        self.attr_scroll.setWidgetResizable(True)
+        self.attr_scroll.setWidget(self.attr_plot)
+        self.attr_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.attr_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        images.addWidget(self.attr_scroll, stretch=1)
         layout.addLayout(images, stretch=1)
         self.extras_note = QLabel("")
         self.extras_note.setWordWrap(True)
@@ -136,7 +144,7 @@ class ReconDock(QDockWidget):
     def set_decoder(self, text: str, tasks: frozenset[str] = frozenset({"image"})) -> None:
         """Name the decoder and show only the panels it can fill."""
         self.decoder_label.setText(f"<b>Decoder:</b> {text}")
-        self.attr_plot.setVisible("attributes" in tasks)
+        self.attr_scroll.setVisible("attributes" in tasks)
         spatial = bool({"segmentation", "landmarks"} & tasks)
         self.controls.setVisible(spatial)
         missing = [t for t in ("attributes", "segmentation", "landmarks") if t not in tasks]
