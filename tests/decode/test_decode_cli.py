@@ -209,9 +209,9 @@ def test_ctrl_c_keeps_the_complete_vectors(
     _fake(monkeypatch, FakeDecoder(N, fail=_third_fails(KeyboardInterrupt())))
     out = tmp_path / "out"
     with caplog.at_level("WARNING"):
-        _run(capsys, "decode", "--vectors", _vectors(tmp_path, 5), "--checkpoint", "c.pt",
-             "--generator", "g.pkl", "--out", out)  # fmt: skip
-    # (the exit code of an interrupt, 130, is the CLI framework's business: lsi_rig/cli/app.py)
+        args = ["--checkpoint", "c.pt", "--generator", "g.pkl", "--out", out]
+        code, errors = _run(capsys, "decode", "--vectors", _vectors(tmp_path, 5), *args)
+    assert code == 130 and errors == ["lsi-rig: interrupted"], (code, errors)
     messages = [r.getMessage() for r in caplog.records]
     assert any("decode interrupted: 2 of 5 vector(s) kept" in m for m in messages), messages
     assert sorted(p.name for p in out.iterdir()) == [
