@@ -1,4 +1,4 @@
-"""The app's defaults in one place (the lead switches the demo masks here)."""
+"""The app's defaults in one place."""
 
 from __future__ import annotations
 
