@@ -21,8 +21,8 @@ from typing import Any, BinaryIO
 from PIL import Image
 
 from lsi_rig.core.errors import SessionError
+from lsi_rig.core.labels import ATTRIBUTE_NAMES
 from lsi_rig.decode.service import DecodedVector
-from lsi_rig.models.labels import ATTRIBUTE_NAMES
 from lsi_rig.models.outputs import landmark_overlay, segmentation_image, segmentation_overlay
 
 CSV_NAME = "attributes.csv"

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lsi_rig.core.errors import ConfigError
-from lsi_rig.models.labels import ATTRIBUTE_NAMES
+from lsi_rig.core.labels import ATTRIBUTE_NAMES
 from lsi_rig.scenes import Scene
 
 MAX_PROCEDURAL = 100_000

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lsi_rig.core.labels import SEGMENTATION_CLASSES
 from lsi_rig.evaluation.runner import CountResult
-from lsi_rig.models.labels import SEGMENTATION_CLASSES
 
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     # (key, Markdown header, format)

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from lsi_rig.models.labels import ATTRIBUTE_NAMES, SEGMENTATION_CLASSES
+from lsi_rig.core.labels import ATTRIBUTE_NAMES, SEGMENTATION_CLASSES
 
 ALL_TASKS = frozenset({"image", "attributes", "segmentation", "landmarks"})
 

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lsi_rig.core.errors import ModelError
-from lsi_rig.models.labels import ATTRIBUTE_NAMES, N_LANDMARKS, SEGMENTATION_CLASSES
+from lsi_rig.core.labels import ATTRIBUTE_NAMES, N_LANDMARKS, SEGMENTATION_CLASSES
 
 SEGMENTATION_CONVS = ("conv_l3", "conv_l9", "conv_l11", "conv_l13", "conv_l16")
 LANDMARK_GRID = 8  # the L3 landmark map is resized to 8x8 = 64 values per point

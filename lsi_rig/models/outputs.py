@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from lsi_rig.models.labels import SEGMENTATION_PALETTE
+from lsi_rig.core.labels import SEGMENTATION_PALETTE
 
 OVERLAY_ALPHA = 0.5
 LANDMARK_RADIUS_PX = 2

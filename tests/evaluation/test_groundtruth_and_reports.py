@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from lsi_rig.core.errors import ConfigError
+from lsi_rig.core.labels import ATTRIBUTE_NAMES
 from lsi_rig.evaluation import identity as I
 from lsi_rig.evaluation.groundtruth import (
     image_truth,
@@ -20,7 +21,6 @@ from lsi_rig.evaluation.groundtruth import (
 from lsi_rig.evaluation.report import markdown_table, write_reports
 from lsi_rig.evaluation.runner import CountResult, evaluate_decoder
 from lsi_rig.models.api import ALL_TASKS, DecodeResult
-from lsi_rig.models.labels import ATTRIBUTE_NAMES
 from lsi_rig.scenes import Scene
 
 

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 import lsi_rig.models.generator as generator_pkg
 from lsi_rig.cli.models_cmd import register
 from lsi_rig.core.errors import ModelError, SessionError
+from lsi_rig.core.labels import ATTRIBUTE_NAMES
 from lsi_rig.models.decoder import Decoder
-from lsi_rig.models.labels import ATTRIBUTE_NAMES
 from tests.models.ckpt_writer import (
     SMALL_CHANNELS,
     STAND_IN_CHANNELS,

@@ -14,12 +14,12 @@ import torch
 import torch.nn.functional as F
 
 from lsi_rig.core.errors import ModelError
+from lsi_rig.core.labels import ATTRIBUTE_NAMES
 from lsi_rig.models.checkpoint import LsiCheckpoint, load_checkpoint
 from lsi_rig.models.decoder import Decoder, image_to_uint8
 from lsi_rig.models.encoder import EncoderConfig
 from lsi_rig.models.feature_taps import check_generator
 from lsi_rig.models.heads import AttributeHead, LandmarkHead, SegmentationHead
-from lsi_rig.models.labels import ATTRIBUTE_NAMES
 from tests.models.ckpt_writer import (
     SMALL_CHANNELS,
     SMALL_TAPS,

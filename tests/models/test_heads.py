@@ -10,17 +10,17 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lsi_rig.core.errors import ModelError
+from lsi_rig.core.labels import (
+    ATTRIBUTE_NAMES,
+    N_LANDMARKS,
+    SEGMENTATION_CLASSES,
+    SEGMENTATION_PALETTE,
+)
 from lsi_rig.models.heads import (
     AttributeHead,
     LandmarkHead,
     SegmentationHead,
     landmarks_to_pixels,
-)
-from lsi_rig.models.labels import (
-    ATTRIBUTE_NAMES,
-    N_LANDMARKS,
-    SEGMENTATION_CLASSES,
-    SEGMENTATION_PALETTE,
 )
 from tests.models.ckpt_writer import _random_state, head_key_shapes
 

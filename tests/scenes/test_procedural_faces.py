@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lsi_rig.models.labels import ATTRIBUTE_NAMES, SEGMENTATION_CLASSES
+from lsi_rig.core.labels import ATTRIBUTE_NAMES, SEGMENTATION_CLASSES
 from lsi_rig.scenes.faces import (
     KNOWN_ATTRIBUTES,
     UNKNOWN_ATTRIBUTES,

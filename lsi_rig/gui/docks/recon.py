@@ -25,13 +25,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from lsi_rig.core.labels import ATTRIBUTE_NAMES, SEGMENTATION_CLASSES, SEGMENTATION_PALETTE
 from lsi_rig.decode.quality import SceneScore
 from lsi_rig.gui.plots import ImagePane, plot
 from lsi_rig.models.api import DecodeResult
-from lsi_rig.models.labels import ATTRIBUTE_NAMES, SEGMENTATION_CLASSES, SEGMENTATION_PALETTE
 
 _PALETTE = np.asarray(SEGMENTATION_PALETTE, dtype=np.uint8)
-#: Readable names of the parsing classes' short labels (see ``lsi_rig.models.labels``).
+#: Readable names of the parsing classes' short labels (see ``lsi_rig.core.labels``).
 CLASS_NAMES = {
     "rr": "right ear", "lr": "left ear", "rb": "right brow", "lb": "left brow",
     "re": "right eye", "le": "left eye", "imouth": "inner mouth", "llip": "lower lip",

@@ -17,8 +17,8 @@ from multiprocessing import get_context
 
 import numpy as np
 
+from lsi_rig.core.labels import ATTRIBUTE_NAMES
 from lsi_rig.models.demo.physics import DISPLAY_GAMMA, block_sums
-from lsi_rig.models.labels import ATTRIBUTE_NAMES
 
 log = logging.getLogger(__name__)
 

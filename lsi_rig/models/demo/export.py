@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lsi_rig.core.labels import ATTRIBUTE_NAMES
 from lsi_rig.models.demo import weights as W
 from lsi_rig.models.demo.priors import CELEBA_PRIORS
 from lsi_rig.models.demo.train import TrainResult
-from lsi_rig.models.labels import ATTRIBUTE_NAMES
 
 DEFAULT_COUNT = 32
 

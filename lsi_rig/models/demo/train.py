@@ -270,8 +270,8 @@ def train_demo(
     cfg: TrainConfig, progress: Progress | None = None, data: FaceSet | None = None
 ) -> TrainResult:
     """Render the faces and run both stages; returns the trained networks (eval mode)."""
+    from lsi_rig.core.labels import ATTRIBUTE_NAMES
     from lsi_rig.models.demo.priors import CELEBA_PRIORS
-    from lsi_rig.models.labels import ATTRIBUTE_NAMES
 
     threads_before = torch.get_num_threads()
     t0, cpu0 = time.perf_counter(), _cpu_s()

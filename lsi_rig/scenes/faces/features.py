@@ -15,7 +15,7 @@ from lsi_rig.scenes.faces.canvas import FaceCanvas, band_cover, edge, ellipse_co
 from lsi_rig.scenes.faces.params import FaceParams
 from lsi_rig.scenes.faces.pose import HeadPose
 
-# parsing classes (lsi_rig.models.labels.SEGMENTATION_CLASSES)
+# parsing classes (lsi_rig.core.labels.SEGMENTATION_CLASSES)
 FACE, RB, LB, RE, LE, NOSE, IMOUTH, LLIP, ULIP = 2, 6, 7, 8, 9, 10, 11, 12, 13
 
 

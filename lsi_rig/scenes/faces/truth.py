@@ -2,13 +2,13 @@
 
 Attributes the renderer does not control (Attractive, Blurry, High_Cheekbones, Oval_Face,
 Pointy_Nose, Young) are unknown and left out of every accuracy. Names are CelebA's
-(``list_attr_celeba.txt`` columns); the scenes layer sits below the models, so it hands out a
-name → value mapping and the model/evaluation code orders it by
-``lsi_rig.models.labels.ATTRIBUTE_NAMES``.
+(``list_attr_celeba.txt`` columns, ``lsi_rig.core.labels.ATTRIBUTE_NAMES``); the truth is a
+name → value mapping over the known ones.
 """
 
 from __future__ import annotations
 
+from lsi_rig.core.labels import ATTRIBUTE_NAMES
 from lsi_rig.scenes.faces.params import Beard, FaceParams, HairColour, HairLength
 
 UNKNOWN_ATTRIBUTES = frozenset(
@@ -67,39 +67,4 @@ def attribute_values(p: FaceParams) -> dict[str, bool]:
 
 
 #: the attributes :func:`attribute_values` returns, in CelebA column order
-KNOWN_ATTRIBUTES: tuple[str, ...] = (
-    "5_o_Clock_Shadow",
-    "Arched_Eyebrows",
-    "Bags_Under_Eyes",
-    "Bald",
-    "Bangs",
-    "Big_Lips",
-    "Big_Nose",
-    "Black_Hair",
-    "Blond_Hair",
-    "Brown_Hair",
-    "Bushy_Eyebrows",
-    "Chubby",
-    "Double_Chin",
-    "Eyeglasses",
-    "Goatee",
-    "Gray_Hair",
-    "Heavy_Makeup",
-    "Male",
-    "Mouth_Slightly_Open",
-    "Mustache",
-    "Narrow_Eyes",
-    "No_Beard",
-    "Pale_Skin",
-    "Receding_Hairline",
-    "Rosy_Cheeks",
-    "Sideburns",
-    "Smiling",
-    "Straight_Hair",
-    "Wavy_Hair",
-    "Wearing_Earrings",
-    "Wearing_Hat",
-    "Wearing_Lipstick",
-    "Wearing_Necklace",
-    "Wearing_Necktie",
-)
+KNOWN_ATTRIBUTES: tuple[str, ...] = tuple(n for n in ATTRIBUTE_NAMES if n not in UNKNOWN_ATTRIBUTES)

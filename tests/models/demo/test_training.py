@@ -93,8 +93,8 @@ def test_loss_falls_and_seed_reproduces_weights(faces: FaceSet, first: TrainResu
 
 
 def test_unknown_attributes_answer_the_prior(first: TrainResult) -> None:
+    from lsi_rig.core.labels import ATTRIBUTE_NAMES
     from lsi_rig.models.demo.priors import CELEBA_PRIORS
-    from lsi_rig.models.labels import ATTRIBUTE_NAMES
 
     result = first
     heads = result.counts[4].heads
