@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lsi_rig.batch.manifest import (
         Manifest,
         ManifestEntry,
+        batch_scenes,
         manifest_from_images,
         read_list_file,
         read_manifest_csv,
@@ -37,6 +38,7 @@ _WHERE = {
     "BatchInfo": "ground_truth",
     "batch_info": "ground_truth",
     "BatchJob": "job",
+    "batch_scenes": "manifest",
     "BatchRequest": "job",
     "BatchResult": "job",
     "BatchSettings": "job",
@@ -68,6 +70,7 @@ __all__ = [
     "ScanOrder",
     "ScenesChecked",
     "batch_info",
+    "batch_scenes",
     "build_report",
     "manifest_from_images",
     "read_celeba_attributes",

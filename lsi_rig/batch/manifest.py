@@ -219,3 +219,25 @@ def select(manifest: Manifest, items: Sequence[str], *, where: str) -> Manifest:
         )
     entries = tuple(e for e in manifest.entries if e.scene_id in picked)
     return Manifest(entries, manifest.label_names, manifest.source)
+
+
+def batch_scenes(
+    *,
+    manifest: str | Path | None = None,
+    images: Sequence[str | Path] | None = None,
+    split_list: str | Path | None = None,
+    split: str = "test",
+) -> Manifest:
+    """The scenes of a batch as the operator names them — a manifest CSV or image files and
+    folders, optionally narrowed by a list file — the same way for ``lsi-rig batch`` and the
+    app's batch page."""
+    if (manifest is None) == (not images):
+        raise SceneError("give either a manifest (FILE.csv) or image files and folders")
+    scenes = (
+        read_manifest_csv(manifest)
+        if manifest is not None
+        else manifest_from_images(list(images or []), split=split)
+    )
+    if split_list is not None:
+        scenes = select(scenes, read_list_file(split_list), where=f"split list {split_list}")
+    return scenes

@@ -176,11 +176,8 @@ def batch(
         BatchRequest,
         BatchSettings,
         ScanOrder,
-        manifest_from_images,
+        batch_scenes,
         read_celeba_attributes,
-        read_list_file,
-        read_manifest_csv,
-        select,
     )
     from lsi_rig.config import load_rig
     from lsi_rig.core.errors import SessionError
@@ -190,8 +187,6 @@ def batch(
 
     if (out is None) == (resume is None):
         raise SessionError("give either --out NEW.h5 or --resume INTERRUPTED.h5")
-    if (images is None) == (manifest is None):
-        raise SessionError("give either --manifest FILE.csv or --images DIR")
     try:
         scan_order = ScanOrder(order)
     except ValueError:
@@ -200,13 +195,9 @@ def batch(
         check_output_path(out, overwrite=overwrite)
     rig_config = load_rig(rig)
     mask_set = load_masks(masks, complementary=complementary)
-    scenes = (
-        read_manifest_csv(manifest)
-        if manifest is not None
-        else manifest_from_images(images or [], split=split)
-    )
-    if split_list is not None:
-        scenes = select(scenes, read_list_file(split_list), where=f"split list {split_list}")
+    if (images is None) == (manifest is None):
+        raise SessionError("give either --manifest FILE.csv or --images DIR")
+    scenes = batch_scenes(manifest=manifest, images=images, split_list=split_list, split=split)
     attributes = read_celeba_attributes(labels) if labels is not None else None
     settings = BatchSettings(
         repeats=repeats,

@@ -60,11 +60,8 @@ def build_request(form: BatchForm, rig_config: RigConfig) -> Any:
         BatchRequest,
         BatchSettings,
         ScanOrder,
-        manifest_from_images,
+        batch_scenes,
         read_celeba_attributes,
-        read_list_file,
-        read_manifest_csv,
-        select,
     )
     from lsi_rig.core.errors import SessionError
     from lsi_rig.decode.model_masks import load_masks
@@ -72,10 +69,11 @@ def build_request(form: BatchForm, rig_config: RigConfig) -> Any:
     if not form.masks or not form.source or not form.out:
         raise SessionError("give the masks, the manifest or image folder, and the session file")
     source = Path(form.source).expanduser()
-    manifest = manifest_from_images([source]) if source.is_dir() else read_manifest_csv(source)
-    if form.split_list:
-        listing = read_list_file(form.split_list)
-        manifest = select(manifest, listing, where=f"split list {form.split_list}")
+    manifest = batch_scenes(
+        manifest=None if source.is_dir() else source,
+        images=[source] if source.is_dir() else None,
+        split_list=form.split_list or None,
+    )
     out = Path(form.out).expanduser()
     if not form.resume:
         from lsi_rig.core.paths import check_output_path
