@@ -32,9 +32,14 @@ def train_demo(
     counts: Annotated[str, typer.Option(help="Measurement counts to train.")] = "4,16,32,64,128",
     seed: Annotated[int, typer.Option(help="Seed of faces, weights and noise.")] = 0,
     minutes: Annotated[
-        float,
-        typer.Option(min=0.05, max=600, help="Budget on an idle 2-core laptop (scales the steps)."),
-    ] = 15.0,
+        float | None,
+        typer.Option(
+            min=0.05,
+            max=600,
+            help="Budget on an idle 2-core machine (scales the steps); default: the schedule "
+            "of the shipped weights, ≈ 10 min.",
+        ),
+    ] = None,
     faces: Annotated[int, typer.Option(min=64, help="Training faces to render.")] = 16_000,
     quiet: Annotated[bool, typer.Option(help="No progress lines.")] = False,
 ) -> None:
@@ -51,7 +56,9 @@ def train_demo(
         if not quiet and (step % 100 == 0 or step == total):
             typer.echo(f"{stage:>7}: step {step}/{total}  loss {loss:.4f}", err=True)
 
-    config = TrainConfig(counts=wanted, seed=seed, faces=faces).for_minutes(minutes)
+    config = TrainConfig(counts=wanted, seed=seed, faces=faces)
+    if minutes is not None:
+        config = config.for_minutes(minutes)
     result = run(config, progress)
     manifest = export_result(result, out)
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())

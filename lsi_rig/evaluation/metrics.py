@@ -32,6 +32,28 @@ def psnr_db(truth: np.ndarray, pred: np.ndarray) -> float:
     return float(peak_signal_noise_ratio(truth, pred, data_range=255))
 
 
+def grey_scene(image: np.ndarray) -> np.ndarray:
+    """The scene as a colour-blind camera sees it: every channel (R + G + B) / 3, rounded.
+
+    One photodiode behind the DMD sums the three channels, so no measurement carries hue; the
+    PSNR of this image against the scene is what a perfect reconstruction without colour
+    priors would score — a reference for reading PSNR, not a bound (a decoder that knows faces
+    can guess skin and hair colours)."""
+    _check_images(image, image)
+    grey = np.rint(image.astype(np.float64).mean(axis=2))
+    return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
+
+
+def mean_scene(images: np.ndarray) -> np.ndarray:
+    """The pixel-wise mean of uint8 images [K, H, W, 3], rounded: the reconstruction of a
+    decoder that ignores its measurements (the PSNR floor next to the grey-scene ceiling)."""
+    stack = np.asarray(images)
+    if stack.ndim != 4 or stack.shape[0] == 0:
+        raise ValueError(f"images must be [K, H, W, 3] with K ≥ 1, got {stack.shape}")
+    _check_images(stack[0], stack[0])
+    return np.rint(stack.astype(np.float64).mean(axis=0)).astype(np.uint8)
+
+
 def ssim(truth: np.ndarray, pred: np.ndarray) -> float:
     """Mean SSIM of uint8 RGB images: Wang et al.'s settings (11×11 Gaussian window σ = 1.5,
     K1 = 0.01, K2 = 0.03, population covariances), per channel, averaged."""

@@ -28,6 +28,8 @@ class CountResult:
     images: int
     psnr_db: float
     ssim: float
+    psnr_mean_scene_db: float | None = None
+    psnr_grey_scene_db: float | None = None
     attribute_accuracy: float | None = None
     attribute_majority_baseline: float | None = None
     segmentation_f1: np.ndarray | None = None  # [19]
@@ -55,6 +57,20 @@ def majority_baseline(truth: np.ndarray) -> float:
     positive = ((truth == 1) & known).sum(axis=0)
     majority = positive * 2 > known.sum(axis=0)
     return M.attribute_accuracy(np.broadcast_to(majority.astype(float), truth.shape), truth)
+
+
+def psnr_references(truth: Sequence[TruthItem]) -> tuple[float, float]:
+    """Mean PSNR of the scenes' pixel-wise mean (a decoder that ignores its measurements) and
+    of each scene's own grey version (a perfect colour-blind reconstruction): the floor and
+    the colour-blind reference PSNR is read between (docs/evaluate.md)."""
+    images = [t.scene.image for t in truth]
+    if len({im.shape for im in images}) != 1:
+        floor = float("nan")  # scenes of different sizes have no pixel-wise mean
+    else:
+        average = M.mean_scene(np.stack(images))
+        floor = float(np.mean([M.psnr_db(im, average) for im in images]))
+    grey = float(np.mean([M.psnr_db(im, M.grey_scene(im)) for im in images]))
+    return floor, grey
 
 
 def evaluate_decoder(
@@ -108,12 +124,15 @@ def evaluate_decoder(
     labelled = (
         np.stack([t.attributes for t in truth if t.attributes is not None]) if have_att else None
     )
+    floor, grey = psnr_references(truth)
     result = CountResult(
         model=decoder.name,
         n=decoder.n_measurements,
         images=len(truth),
         psnr_db=float(np.mean(psnr)),
         ssim=float(np.mean(ssim)),
+        psnr_mean_scene_db=floor,
+        psnr_grey_scene_db=grey,
         attribute_accuracy=float(np.nanmean(acc)) if acc else None,
         attribute_majority_baseline=majority_baseline(labelled) if labelled is not None else None,
         segmentation_f1=seg.f1() if have_seg else None,

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 #: Live faces are decoded at most this often: an operator sees no more, and the two cores belong
 #: to the capture and the event loop first (bench/gui_latency.py).
-LIVE_DECODE_HZ = 12.0
+LIVE_DECODE_HZ = 10.0
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ def test_train_demo_writes_a_loadable_model(
     manifest = json.loads((tiny_model / "model.json").read_text())
     assert sorted(manifest["counts"]) == ["16", "4"]
     assert manifest["training"]["config"]["faces"] == 64
-    assert manifest["training"]["config"]["stage1_steps"] == 3  # 900 · 0.05 / 15
+    assert manifest["training"]["config"]["stage1_steps"] == 4  # round(900 · 0.05 / 10)
+    assert manifest["training"]["config"]["parsing_steps"] == 2  # round(300 · 0.05 / 10)
     assert manifest["training"]["timings_s"]["cpu_s"] > 0
 
 

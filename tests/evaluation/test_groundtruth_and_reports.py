@@ -19,7 +19,7 @@ from lsi_rig.evaluation.groundtruth import (
     read_celeba_attributes,
 )
 from lsi_rig.evaluation.report import markdown_table, write_reports
-from lsi_rig.evaluation.runner import CountResult, evaluate_decoder
+from lsi_rig.evaluation.runner import CountResult, evaluate_decoder, psnr_references
 from lsi_rig.models.api import ALL_TASKS, DecodeResult
 from lsi_rig.scenes import Scene
 
@@ -127,7 +127,12 @@ def test_runner_scores_an_oracle_perfectly_and_a_corrupted_one_badly(tmp_path: P
     seg_rows = list(csv.reader(paths["segmentation_csv"].read_text().splitlines()))
     assert seg_rows[0][:3] == ["n", "background", "neck"] and len(seg_rows[1]) == 22
     mixed = markdown_table([CountResult("m", 8, 1, 20.0, 0.5), worst])
-    assert "landmark NME" in mixed and "| 8 | 1:8192 | 20.00 | 0.500 | – |" in mixed
+    assert "landmark NME" in mixed and "| 8 | 1:8192 | 20.00 | – | – | 0.500 | – |" in mixed
+    assert "| mean-scene PSNR dB | grey-scene PSNR dB |" in mixed
+    floor, grey = psnr_references(items)
+    assert worst.psnr_mean_scene_db == best.psnr_mean_scene_db == pytest.approx(floor)
+    assert worst.psnr_grey_scene_db == pytest.approx(grey) and 10 < floor < grey < 60
+    assert float(rows[0]["psnr_grey_scene_db"]) == pytest.approx(grey)
     assert "landmark NME" not in markdown_table([CountResult("m", 8, 1, 20.0, 0.5)])
 
 

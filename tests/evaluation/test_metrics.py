@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from lsi_rig.evaluation import metrics as M
-from lsi_rig.evaluation.runner import majority_baseline
+from lsi_rig.evaluation.groundtruth import TruthItem
+from lsi_rig.evaluation.runner import majority_baseline, psnr_references
+from lsi_rig.scenes import Scene
 
 
 def test_psnr_by_hand() -> None:
@@ -20,6 +22,39 @@ def test_psnr_by_hand() -> None:
     assert M.psnr_db(truth, truth) == math.inf
     with pytest.raises(ValueError, match=r"\[H, W, 3\]"):
         M.psnr_db(truth, pred[:2])
+
+
+def test_grey_and_mean_scenes_by_hand() -> None:
+    image = np.zeros((2, 2, 3), np.uint8)
+    image[0, 0] = (10, 20, 40)  # mean 23.33 → 23
+    image[1, 1] = (255, 0, 0)  # 85
+    grey = M.grey_scene(image)
+    assert grey[0, 0].tolist() == [23, 23, 23] and grey[1, 1].tolist() == [85, 85, 85]
+    assert grey[0, 1].tolist() == [0, 0, 0]
+    # squared errors: (13² + 3² + 17²) + (170² + 85² + 85²) over 12 values
+    mse = (169 + 9 + 289 + 28900 + 7225 + 7225) / 12
+    assert M.psnr_db(image, grey) == pytest.approx(10 * math.log10(255**2 / mse), abs=1e-9)
+    neutral = np.full((2, 2, 3), 77, np.uint8)
+    assert M.psnr_db(neutral, M.grey_scene(neutral)) == math.inf  # grey scenes lose nothing
+    pair = np.stack([np.zeros((2, 2, 3), np.uint8), np.full((2, 2, 3), 101, np.uint8)])
+    assert np.all(M.mean_scene(pair) == 50)  # 50.5 rounds to even
+    with pytest.raises(ValueError, match="K ≥ 1"):
+        M.mean_scene(pair[:0])
+
+
+def test_psnr_references_by_hand() -> None:
+    black = np.zeros((2, 2, 3), np.uint8)
+    red = np.zeros((2, 2, 3), np.uint8)
+    red[..., 0] = 30  # grey version 10 everywhere: MSE (20² + 10² + 10²) / 3 = 200
+    items = [TruthItem(Scene("a", black)), TruthItem(Scene("b", red))]
+    floor, grey = psnr_references(items)
+    # mean scene: (15, 0, 0); each scene's MSE against it is 15² / 3 = 75
+    assert floor == pytest.approx(10 * math.log10(255**2 / 75), abs=1e-9)
+    assert grey == math.inf  # the black scene is its own grey version
+    items = [TruthItem(Scene("b", red)), TruthItem(Scene("c", red[:1]))]
+    floor, grey = psnr_references(items)
+    assert math.isnan(floor)  # no pixel-wise mean of scenes of two sizes
+    assert grey == pytest.approx(10 * math.log10(255**2 / 200), abs=1e-9)
 
 
 def test_ssim_of_constant_images_is_the_luminance_term() -> None:

@@ -142,7 +142,7 @@ class DemoDecoder:
                 if "segmentation" in wanted:
                     t = time.perf_counter()
                     logits = F.interpolate(
-                        m.parsing(features),
+                        m.parsing(features, rgb),
                         size=(N.IMAGE_SIZE, N.IMAGE_SIZE),
                         mode="bilinear",
                         align_corners=False,

@@ -44,7 +44,7 @@ def export_result(result: TrainResult, out_dir: Path) -> Path:
     return W.save_weights(
         out_dir,
         generator=result.shared.generator,
-        parsing=result.shared.parsing,
+        parsing=result.parsing,
         counts=counts,
         manifest_extra=extra,
         default_count=default,

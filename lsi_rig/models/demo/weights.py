@@ -27,7 +27,8 @@ from lsi_rig.core.errors import ModelError
 from lsi_rig.models.demo import network as N
 
 FORMAT = "lsi-rig-demo-model"
-VERSION = 1
+#: 2: the parsing head reads the generator's RGB too (3×3 convolutions, ``N.ParsingHead``)
+VERSION = 2
 MANIFEST = "model.json"
 SHARED_FILE = "shared.safetensors"
 
@@ -93,6 +94,11 @@ def save_weights(
             "output_size": N.OUTPUT_SIZE,
             "measurement_scale": N.MEASUREMENT_SCALE,
             "generator_channels": list(N.Generator.channels),
+            "parsing_head": {
+                "inputs": "generator features 32² + 64², RGB 64²",
+                "coarse_channels": N.ParsingHead.coarse_channels,
+                "hidden": N.ParsingHead.hidden,
+            },
         },
         "shared": SHARED_FILE,
         "default_count": default_count,

@@ -12,7 +12,12 @@ import torch
 from lsi_rig.models.demo import network as N
 from lsi_rig.models.demo.data import FaceSet, build_face_set
 from lsi_rig.models.demo.physics import block_sums
-from lsi_rig.models.demo.train import TrainConfig, TrainResult, train_demo
+from lsi_rig.models.demo.train import (
+    TrainConfig,
+    TrainResult,
+    parsing_class_weights,
+    train_demo,
+)
 
 TINY = TrainConfig(
     counts=(4,),
@@ -23,6 +28,8 @@ TINY = TrainConfig(
     latent_batch=32,
     image_steps=4,
     image_batch=8,
+    parsing_steps=6,
+    parsing_batch=8,
     workers=1,
 )
 
@@ -88,8 +95,35 @@ def test_loss_falls_and_seed_reproduces_weights(faces: FaceSet, first: TrainResu
     assert torch.equal(first.counts[4].mask.weight, second.counts[4].mask.weight)
     g1, g2 = first.shared.generator.state_dict(), second.shared.generator.state_dict()
     assert all(torch.equal(g1[k], g2[k]) for k in g1)
+    p1, p2 = first.parsing.state_dict(), second.parsing.state_dict()
+    assert all(torch.equal(p1[k], p2[k]) for k in p1)  # stage 3 reproduces too
+    assert len(first.losses["parsing"]) == TINY.parsing_steps
     other = train_demo(replace(TINY, seed=1), data=faces)
     assert not torch.equal(other.counts[4].mask.weight, first.counts[4].mask.weight)
+
+
+def test_parsing_class_weights_by_hand() -> None:
+    seg = np.zeros((1, 10, 10), np.uint8)
+    seg[0, :1, :4] = 2  # 4 % of the pixels; background 96 %; 17 classes absent
+    w = parsing_class_weights(seg).numpy()
+    assert w.shape == (19,)
+    raw0, raw2 = 0.96**-0.5, 0.04**-0.5
+    scale = raw0 * 0.96 + raw2 * 0.04  # frequency-weighted mean becomes 1
+    assert w[0] == pytest.approx(raw0 / scale) and w[2] == pytest.approx(raw2 / scale)
+    assert w[2] / w[0] == pytest.approx(np.sqrt(0.96 / 0.04))
+    assert w[5] == pytest.approx(1e-5**-0.5 / scale)  # absent: floor frequency
+
+
+def test_the_parsing_head_sees_rgb_and_features() -> None:
+    head = N.ParsingHead()
+    f32, f64 = torch.zeros(2, 16, 32, 32), torch.zeros(2, 12, 64, 64)
+    rgb = torch.zeros(2, 3, 64, 64)
+    base = head([f32, f64], rgb)
+    assert base.shape == (2, 19, 64, 64)
+    rgb[1, :, 30, 30] = 1.0  # one pixel of colour changes the logits around it only
+    moved = (head([f32, f64], rgb) - base).abs().sum(dim=1)
+    assert moved[0].max() == 0 and moved[1, 30, 30] > 0
+    assert moved[1, 29:32, 29:32].min() > 0 and moved[1, 33:, :].max() == 0
 
 
 def test_unknown_attributes_answer_the_prior(first: TrainResult) -> None:

@@ -11,6 +11,8 @@ import pytest
 import torch
 
 from lsi_rig.core.errors import ModelError
+from lsi_rig.core.labels import SEGMENTATION_CLASSES
+from lsi_rig.evaluation.metrics import SegmentationScores
 from lsi_rig.masks.maskset import maskset_sha256
 from lsi_rig.models.api import ALL_TASKS, VectorDecoder
 from lsi_rig.models.demo import available_demo_counts, load_demo_decoder
@@ -30,6 +32,8 @@ TINY = TrainConfig(
     latent_batch=8,
     image_steps=2,
     image_batch=8,
+    parsing_steps=2,
+    parsing_batch=8,
     workers=1,
 )
 
@@ -152,5 +156,13 @@ def test_shipped_weights_decode_a_held_out_face() -> None:
         for o, f in zip(out.image, faces, strict=True)
     ]
     assert np.mean(errors) < 40
+    scores = SegmentationScores()
+    for face, seg in zip(faces, out.segmentation, strict=True):
+        scores.add(face.segmentation, seg)
+    f1 = dict(zip(SEGMENTATION_CLASSES, scores.f1(), strict=True))
+    # the small parts are found (a 1×1 head trained without class weights scored 0 on each)
+    assert min(f1["nose"], f1["le"], f1["re"], f1["lr"], f1["rr"]) > 0.15
+    assert min(f1["ulip"], f1["llip"], f1["lb"], f1["rb"]) > 0.05
+    assert scores.total_without_background() > 0.28 and f1["face"] > 0.6
     again = decoder.decode(vectors)
     assert np.array_equal(again.image, out.image)  # deterministic
