@@ -29,13 +29,11 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.replay_devices import replay_rig
 from lsi_rig.batch import BatchJob, BatchRequest, BatchSettings, read_manifest_csv
 from lsi_rig.batch.scenes import manifest_scene_source
 from lsi_rig.config import load_rig
 from lsi_rig.core.clock import WallClock
-from lsi_rig.core.timing import SequenceTiming
-from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
-from lsi_rig.dmd.protocol import DmdStatus
 from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.engine import CapturePlan, RunSummary
 from lsi_rig.jobs.capture import capture_session
@@ -49,75 +47,10 @@ N_MASKS = 128
 REFERENCE_EVERY = 32
 
 
-class ReplayDisplay:
-    settle_time_s = SETTLE_S
-
-    def __init__(self, clock: WallClock) -> None:
-        self.clock = clock
-
-    def describe(self) -> dict[str, Any]:
-        return {"model": "replay"}
-
-    def show(self, image: np.ndarray) -> float:
-        return self.clock.now_s()
-
-    def close(self) -> None:
-        pass
-
-
-class ReplayDmd:
-    def describe(self) -> dict[str, Any]:
-        return {"model": "replay"}
-
-    def load_sequence(self, sequence: PatternSequence) -> SequenceTiming:
-        n = sequence.n_patterns
-        return SequenceTiming(n, EXPOSURE_US, EXPOSURE_US, n * EXPOSURE_US)
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def status(self) -> DmdStatus:
-        return DmdStatus(running=True, healthy=True)
-
-    def close(self) -> None:
-        pass
-
-
-class ReplayDetector:
-    """Recorded samples after blocking for the sequence period, as a DAQ read does."""
-
-    gain_db = 40.0
-    range_v = 10.0
-    mode = AcquisitionMode.PER_PATTERN
-
-    def __init__(self, clock: WallClock) -> None:
-        self.clock = clock
-        self.samples: np.ndarray | None = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"model": "replay"}
-
-    def arm(self, request: AcquisitionRequest) -> None:
-        if self.samples is None or self.samples.shape[0] != request.n_patterns:
-            self.samples = 0.5 + 0.1 * np.random.default_rng(0).random(request.n_patterns)
-        self.request = request
-
-    def read(self) -> DetectorReading:
-        t0 = self.clock.now_s()
-        self.clock.sleep_s(self.request.sequence_period_us * 1e-6)
-        assert self.samples is not None
-        return DetectorReading(samples_v=self.samples, t_start_s=t0, edges_seen=self.samples.size)
-
-    def close(self) -> None:
-        pass
-
-
 def _rig(config: Any) -> Rig:
-    clock = WallClock()
-    return Rig(config, clock, ReplayDisplay(clock), ReplayDmd(), ReplayDetector(clock), None)
+    return replay_rig(
+        config, WallClock(), exposure_us=EXPOSURE_US, settle_time_s=SETTLE_S, offset=0.5, scale=0.1
+    )
 
 
 def _faces(folder: Path, count: int) -> Path:

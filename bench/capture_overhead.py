@@ -22,92 +22,23 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.replay_devices import replay_rig
 from lsi_rig.config import load_rig
 from lsi_rig.core.clock import SimClock
-from lsi_rig.core.timing import SequenceTiming
-from lsi_rig.detector.protocol import AcquisitionMode, AcquisitionRequest, DetectorReading
-from lsi_rig.dmd.protocol import DmdStatus
-from lsi_rig.dmd.sequence import PatternSequence
 from lsi_rig.engine import CapturePlan
 from lsi_rig.jobs.capture import capture_session
 from lsi_rig.masks import MaskSet
-from lsi_rig.rig import Rig
 from lsi_rig.scenes import Scene
 from lsi_rig.scenes.source import InMemoryScenes
 
 GOAL_MS = 0.3
 EXPOSURE_US = 250.0
-
-
-class ReplayDisplay:
-    settle_time_s = 0.05
-
-    def __init__(self, clock: SimClock) -> None:
-        self.clock = clock
-
-    def describe(self) -> dict[str, Any]:
-        return {"model": "replay"}
-
-    def show(self, image: np.ndarray) -> float:
-        return self.clock.now_s()
-
-    def close(self) -> None:
-        pass
-
-
-class ReplayDmd:
-    def describe(self) -> dict[str, Any]:
-        return {"model": "replay"}
-
-    def load_sequence(self, sequence: PatternSequence) -> SequenceTiming:
-        self.n = sequence.n_patterns
-        return SequenceTiming(self.n, EXPOSURE_US, EXPOSURE_US, self.n * EXPOSURE_US)
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def status(self) -> DmdStatus:
-        return DmdStatus(running=True, healthy=True)
-
-    def close(self) -> None:
-        pass
-
-
-class ReplayDetector:
-    gain_db = 40.0
-    range_v = 10.0
-    mode = AcquisitionMode.PER_PATTERN
-
-    def __init__(self, clock: SimClock) -> None:
-        self.clock = clock
-        self.samples: np.ndarray | None = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"model": "replay"}
-
-    def arm(self, request: AcquisitionRequest) -> None:
-        if self.samples is None or self.samples.shape[0] != request.n_patterns:
-            self.samples = np.random.default_rng(0).random(request.n_patterns)
-        self.request = request
-
-    def read(self) -> DetectorReading:
-        t0 = self.clock.now_s()
-        self.clock.sleep_s(self.request.sequence_period_us * 1e-6)
-        assert self.samples is not None
-        return DetectorReading(samples_v=self.samples, t_start_s=t0, edges_seen=self.samples.size)
-
-    def close(self) -> None:
-        pass
 
 
 def _plan(records: int, reference_every: int | None) -> CapturePlan:
@@ -127,8 +58,7 @@ def run(devices: str, records: int, reference_every: int | None) -> dict[str, fl
     rig_config = load_rig("sim")
     rig = None
     if devices == "replay":
-        clock = SimClock()
-        rig = Rig(rig_config, clock, ReplayDisplay(clock), ReplayDmd(), ReplayDetector(clock), None)
+        rig = replay_rig(rig_config, SimClock(), exposure_us=EXPOSURE_US, settle_time_s=0.05)
     plan = _plan(records, reference_every)
     with tempfile.TemporaryDirectory() as tmp:
         result = capture_session(rig_config, plan, Path(tmp) / "bench.h5", rig=rig)
