@@ -70,16 +70,22 @@ class RunControl:
         return self._pause
 
     # -- engine side -----------------------------------------------------------------------
-    def checkpoint(self, phase: Phase) -> bool:
+    def checkpoint(self, phase: Phase, before_wait: Callable[[], None] | None = None) -> bool:
         """Raise :class:`CaptureStopped` if a stop was asked; wait while paused.
+
+        ``before_wait`` runs first whenever the engine is about to stop or park (never on the
+        fast path): the engine commits a record it was still holding, so that nothing measured
+        sits in memory while an operator may close the app.
 
         Returns True when it waited (the caller re-establishes what a pause may have changed:
         re-shows the scene, restarts the record), False on the fast path.
         """
+        if not (self._stop or self._pause):
+            return False
+        if before_wait is not None:
+            before_wait()
         if self._stop:
             raise CaptureStopped(f"capture stopped by the operator ({phase})")
-        if not self._pause:
-            return False
         with self._cond:
             reason = self._reason
             parked = self._pause and not self._stop

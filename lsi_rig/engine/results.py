@@ -59,10 +59,18 @@ class RunSummary:
     skipped: list[RecordKey] = field(default_factory=list)
     retries: int = 0
     records_before: int = 0
+    #: Software work done inside a settle wait that it did not lengthen (a scene's last record
+    #: is written while the next scene settles): outside device calls, yet no time lost.
+    hidden_s: float = 0.0
+
+    @property
+    def overhead_s(self) -> float:
+        """Wall time the run lost to software: outside device calls and not hidden in a wait."""
+        return max(0.0, self.wall_s - self.device_s - self.hidden_s)
 
     @property
     def overhead_per_record_s(self) -> float:
-        """Software time per record outside device calls (record formation and writing incl.)."""
+        """Software time lost per record (record formation and writing incl.)."""
         if self.records_written == 0:
             return 0.0
-        return (self.wall_s - self.device_s) / self.records_written
+        return self.overhead_s / self.records_written

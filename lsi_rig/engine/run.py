@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from lsi_rig.core.errors import CaptureStopped, DeviceError
@@ -58,6 +58,8 @@ class CaptureRun:
         self.skipped: list[RecordKey] = []
         self.flag_counts: dict[str, int] = {}
         self.sink_s = 0.0
+        self.hidden_s = 0.0
+        self._pending: tuple[MeasurementRecord, str] | None = None
         self.health = HealthWatch(engine.rig.dmd, engine.health_interval_s)
 
     # -- the loop ----------------------------------------------------------------------------
@@ -79,13 +81,18 @@ class CaptureRun:
                 todo = [r for r in range(plan.repeats) if (scene_index, r) not in self.skip]
                 if not todo:
                     continue
-                engine.control.checkpoint(Phase.BETWEEN_SCENES)
+                engine.control.checkpoint(Phase.BETWEEN_SCENES, self._commit_pending)
                 scene = plan.scenes.load(scene_index)
-                self._show(scene)
+                self._show(scene, during_settle=self._commit_pending)
                 for repeat_index in todo:
                     record = self._record(scene, scene_index, repeat_index)
-                    if record is not None:
+                    if record is None:
+                        continue
+                    if repeat_index == todo[-1]:  # written while the next scene settles
+                        self._pending = (record, info.scene_id)
+                    else:
                         self._commit(record, info.scene_id)
+            self._commit_pending()
             self._check_health(None, final=True)
         except CaptureStopped:
             stopped = True
@@ -93,6 +100,7 @@ class CaptureRun:
             failing = True
             raise
         finally:
+            self._commit_pending_on_exit(quiet=failing)
             if dmd_started:
                 self._stop_dmd(quiet=failing)
         return RunSummary(
@@ -107,7 +115,32 @@ class CaptureRun:
             skipped=self.skipped,
             retries=self.retries,
             records_before=before,
+            hidden_s=self.hidden_s,
         )
+
+    # -- the record held over a scene change -------------------------------------------------
+    def _commit_pending(self) -> None:
+        """Write the record held since the end of the previous scene (if any).
+
+        A scene's last record is not written at once but while the next scene settles on the
+        monitor — the settle wait is needed anyway, so the HDF5 append and flush (the largest
+        software cost of a scene, and slowest right after a long device wait) cost no time.
+        It is written before any checkpoint parks or stops the engine, at the end of the run,
+        and on the way out of an error, so a record is never held longer than one scene change.
+        """
+        item, self._pending = self._pending, None
+        if item is not None:
+            self._commit(*item)
+
+    def _commit_pending_on_exit(self, *, quiet: bool) -> None:
+        """:meth:`_commit_pending` while leaving the run: if another error is already on its way
+        up (``quiet``) a failure here is logged and the first error wins."""
+        try:
+            self._commit_pending()
+        except Exception as exc:  # the error already on its way up is the one to report
+            if not quiet:
+                raise
+            log.error("the last measured record could not be written either: %s", exc)
 
     def _stop_dmd(self, *, quiet: bool) -> None:
         """Stop the sequencer. A failure here is a device fault of its own (a run must not end
@@ -120,12 +153,20 @@ class CaptureRun:
                 raise
             log.error("DMD stop failed as well: %s", exc)
 
-    def _show(self, scene: Scene) -> None:
+    def _show(self, scene: Scene, during_settle: Callable[[], None] | None = None) -> None:
+        """Show ``scene`` and wait until the monitor has settled; ``during_settle`` runs inside
+        that wait. The part of its time the wait absorbed is counted as hidden, not lost."""
         engine, rig = self.engine, self.engine.rig
         settle_s = self.plan.settle_s
         if settle_s is None:
             settle_s = rig.display.settle_time_s
         t_change = float(engine._timed(rig.display.show, scene.image))  # type: ignore[arg-type]
+        if during_settle is not None:
+            left_s = t_change + settle_s - rig.clock.now_s()
+            t0 = time.perf_counter()
+            during_settle()
+            spent_s = time.perf_counter() - t0
+            self.hidden_s += min(spent_s, max(left_s, 0.0))
         wait = t_change + settle_s - rig.clock.now_s()
         if wait > 0:
             engine._timed(rig.clock.sleep_s, wait)

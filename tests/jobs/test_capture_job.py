@@ -173,21 +173,38 @@ def test_pause_inside_a_record_parks_then_restarts_the_record(tmp_path: Path) ->
     assert len(display.shown) == 3  # scene 0, scene 0 again after the pause, scene 1
 
 
-def test_pause_between_scenes_and_stop_while_paused(tmp_path: Path) -> None:
-    job, rec, _ = _job(tmp_path, _plan(3))
+@pytest.mark.parametrize(
+    ("when", "phase"),
+    [
+        # asked during the scene's last pass: honoured between scenes, after its record is written
+        ("last pass read", "between scenes"),
+        # asked when the record is reported (it is written while the next scene settles):
+        # honoured before the next scene's first pass, nothing of it measured
+        ("record committed", "inside a record"),
+    ],
+)
+def test_pause_between_scenes_and_stop_while_paused(tmp_path: Path, when: str, phase: str) -> None:
+    job, rec, (_, _, _, detector) = _job(tmp_path, _plan(3))
     parked = threading.Event()
 
     def on_event(event: JobEvent) -> None:
-        if isinstance(event, RecordCommitted) and event.index == 0:
+        if when == "record committed" and isinstance(event, RecordCommitted) and event.index == 0:
             job.pause()
         if isinstance(event, StateChanged) and event.new is JobState.PAUSED:
             parked.set()
 
+    def on_read(det: object) -> None:
+        if when == "last pass read" and detector.passes == 1:
+            job.pause()
+
+    detector.on_read = on_read
     job.subscribe(on_event)
     job.start()
     assert parked.wait(10)
     pause = next(e for e in rec.of(StateChanged) if e.new is JobState.PAUSED)
-    assert "between scenes" in pause.reason
+    assert phase in pause.reason
+    assert _keys(tmp_path / "s.h5") == [(0, 0)]  # on disk while parked
+    assert detector.passes == 1
     job.stop()
     result = job.wait(10)
     assert result is not None and result.state is JobState.CANCELLED
