@@ -200,13 +200,17 @@ def test_pause_between_scenes_and_stop_while_paused(tmp_path: Path, when: str, p
     detector.on_read = on_read
     job.subscribe(on_event)
     job.start()
-    assert parked.wait(10)
+    try:
+        assert parked.wait(10)
+        on_disk_while_parked = _keys(tmp_path / "s.h5")
+        passes_while_parked = detector.passes
+    finally:
+        job.stop()  # a failed assertion must not leave the job parked forever
+    result = job.wait(10)
     pause = next(e for e in rec.of(StateChanged) if e.new is JobState.PAUSED)
     assert phase in pause.reason
-    assert _keys(tmp_path / "s.h5") == [(0, 0)]  # on disk while parked
-    assert detector.passes == 1
-    job.stop()
-    result = job.wait(10)
+    assert on_disk_while_parked == [(0, 0)]
+    assert passes_while_parked == 1
     assert result is not None and result.state is JobState.CANCELLED
     assert _keys(tmp_path / "s.h5") == [(0, 0)]
 
@@ -223,6 +227,25 @@ def test_job_in_its_own_thread_reports_failures_as_events(tmp_path: Path) -> Non
     with open_session(tmp_path / "s.h5") as reader:
         assert reader.status == "failed" and reader.n_records == 1
         assert any("device not found" in line for line in reader.log_lines())
+
+
+def test_a_monitor_fault_on_the_next_scene_keeps_the_record_held_for_it(tmp_path: Path) -> None:
+    # scene 1's record is written while scene 2 settles; the show of scene 2 fails first
+    job, _rec, (_, display, _, _) = _job(tmp_path, _plan(4))
+    show = display.show
+
+    def failing_show(image: np.ndarray) -> float:
+        if len(display.shown) == 2:
+            raise DeviceError("HDMI: no signal on the scene monitor (test)")
+        return show(image)
+
+    display.show = failing_show  # type: ignore[method-assign]
+    job.start()
+    result = job.wait(10)
+    assert result is not None and result.state is JobState.FAILED
+    with open_session(tmp_path / "s.h5") as reader:
+        assert reader.status == "failed" and reader.n_records == 2
+    assert _keys(tmp_path / "s.h5") == [(0, 0), (1, 0)]
 
 
 @pytest.mark.parametrize("retries", [0, 1, 3])
